@@ -1,0 +1,1 @@
+"""The partner-matching domain: fiszki, the index, ranking and explanations. No Flask here."""

@@ -1,0 +1,68 @@
+"""The ranking configuration: every weight and threshold in one object."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+PARTS = ("complement", "reciprocity", "profile", "sector", "reach", "audience", "competition")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights of the named score parts; the score is their weighted sum.
+
+    Each part value lies in [0, 1] (`sector` in [-1, 1]; `competition` is a penalty
+    in [0, 1] subtracted with its weight), so the weights read as the most a part can add.
+    """
+
+    complement: float = 1.0
+    reciprocity: float = 0.35
+    profile: float = 0.1
+    sector: float = 0.2
+    reach: float = 0.25
+    audience: float = 0.15
+    competition: float = 0.35
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Everything that shapes a ranking; defaults are the tuned production values."""
+
+    weights: Weights = field(default_factory=Weights)
+    # Share of the lexical signal in a unit pair's similarity (0 = dense only, 1 = lexical only).
+    lexical_share: float = 0.3
+    # A unit pair counts as a match from this z-score (against all units of the kind) up,
+    # and fully from z_full up.
+    z_floor: float = 1.0
+    z_full: float = 4.0
+    # A profile stands in for an offer or need at this discount.
+    profile_as_unit: float = 0.6
+    # Weight of the second-best matched unit in a direction's score.
+    second_best: float = 0.3
+    # Use both need<->offer directions; False keeps only "their offers meet our needs".
+    reciprocal: bool = True
+    # FAISS candidates per query unit.
+    candidates_per_unit: int = 100
+    # At most this many results of one sector per 10 (unless filtered to one sector).
+    sector_quota: int = 3
+    diversify: bool = True
+    # An undervalued kind gets the last slot when within this share of the k-th score.
+    undervalued_floor: float = 0.8
+    # Reach radius in km by area of operation.
+    radius_km: dict[str, float] = field(default_factory=lambda: {
+        "gmina": 15.0, "powiat": 35.0, "region": 200.0, "national": 1000.0})
+    max_k: int = 100
+
+    def with_weights(self, **changes: float) -> RankingConfig:
+        """A copy with some weights changed."""
+        return replace(self, weights=replace(self.weights, **changes))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT_CONFIG = RankingConfig()

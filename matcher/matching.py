@@ -1,0 +1,124 @@
+"""Find partners: the one domain function behind `/match`, staff suggestions and evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from embeddings import Encoder
+from matcher.config import DEFAULT_CONFIG, RankingConfig
+from matcher.explain import reasons, render
+from matcher.index import PartnerIndex
+from matcher.models import Institution
+from matcher.profiles import Profile
+from matcher.ranking import Filters, Query, Ranker, Suggestion
+from matcher.registry import get_institution
+from matcher.vector_store import vectors_for
+
+
+class BadRequest(ValueError):
+    """A match request that cannot be answered as asked; `field` names the culprit."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+@dataclass
+class MatchRequest:
+    """What a caller asks for: partners of an institution, or a free-text search."""
+
+    institution: str | None = None
+    query: str | None = None
+    k: int = 10
+    filters: Filters = field(default_factory=Filters)
+
+
+def institution_query(index: PartnerIndex, profile: Profile, vectors_of) -> Query:
+    """The query units of an institution, with vectors from the index when it is current there."""
+    texts = {kind: [t for k, _, t in profile.unit_texts() if k == kind]
+             for kind in ("profile", "offer", "need")}
+    indexed = index.profiles.get(profile.external_id)
+    if indexed is not None and indexed.content_hash == profile.content_hash:
+        vectors = {kind: index.vectors[index.rows_of(profile.external_id, kind)]
+                   for kind in texts}
+    else:
+        flat = [t for kind in ("profile", "offer", "need") for t in texts[kind]]
+        matrix = vectors_of(flat)
+        vectors, start = {}, 0
+        for kind in ("profile", "offer", "need"):
+            vectors[kind] = matrix[start : start + len(texts[kind])]
+            start += len(texts[kind])
+    return Query(texts=texts, vectors=vectors, profile=profile)
+
+
+def text_query(encoder: Encoder, text: str) -> Query:
+    """A free-text search as a query of one unit."""
+    return Query(texts={"query": [text]}, vectors={"query": encoder.encode([text])})
+
+
+def find_partners(
+    session: Session,
+    index: PartnerIndex,
+    encoder: Encoder,
+    request: MatchRequest,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> tuple[Query, list[Suggestion]]:
+    """Rank partners for an institution or a free text.
+
+    Args:
+        session: database session (the asking institution is read from it).
+        index: the loaded index.
+        encoder: the encoder the index was built with (for texts it has not seen).
+        request: the request.
+        config: ranking configuration.
+
+    Returns:
+        The query and its suggestions, best first; institutions deleted since the
+        index was built are left out.
+
+    Raises:
+        NotFound: the institution is unknown.
+        BadRequest: the request cannot be answered (e.g. a distance filter with no origin).
+    """
+    if encoder.id != index.encoder_id:
+        raise BadRequest("encoder", f"index built with {index.encoder_id}, encoder is {encoder.id}")
+    if request.institution is not None:
+        profile = Profile.of(get_institution(session, request.institution))
+        query = institution_query(
+            index, profile, lambda texts: vectors_for(session, encoder, texts))
+        session.commit()
+    else:
+        if request.filters.max_distance_km is not None and request.filters.near is None:
+            raise BadRequest("filters.max_distance_km",
+                             "A distance filter on a text search needs filters.near.")
+        query = text_query(encoder, request.query or "")
+    suggestions = Ranker(index, config).rank(query, request.filters, request.k)
+    return query, _still_stored(session, suggestions)
+
+
+def _still_stored(session: Session, suggestions: list[Suggestion]) -> list[Suggestion]:
+    ids = [s.profile.external_id for s in suggestions]
+    if not ids:
+        return suggestions
+    stored = set(session.scalars(select(Institution.external_id).where(
+        Institution.external_id.in_(ids))))
+    return [s for s in suggestions if s.profile.external_id in stored]
+
+
+def present(query: Query, suggestion: Suggestion, lang: str = "pl", voice: str = "third"
+            ) -> dict[str, Any]:
+    """A suggestion as the API returns it: public fields, score, parts, reasons, explanation."""
+    rows = reasons(suggestion)
+    asker = query.profile.name if query.profile is not None else None
+    return {
+        "institution": suggestion.profile.public(),
+        "score": suggestion.score,
+        "score_parts": suggestion.parts,
+        "reasons": rows,
+        "explanation": render(rows, suggestion, lang=lang, voice=voice, asker=asker),
+    }
+

@@ -1,0 +1,304 @@
+"""Store and retrieve fiszki: parsing, validated upsert by external_id, CRUD, fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.cards import validate_card
+from matcher.models import Institution, Need, Offer, utcnow
+
+MAX_RECORDS = 20_000
+
+
+class NotFound(LookupError):
+    """No institution has the external id asked for."""
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__(f"No institution with external_id {external_id!r}.")
+        self.external_id = external_id
+
+
+class ImportRejected(ValueError):
+    """An import file or record cannot be taken; `errors` say where and why."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} error(s) in the import")
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    """What an import did: ids created, updated, unchanged, and the records it refused."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "rejected": len({e["index"] for e in self.errors}),
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class SourceRecord:
+    """A raw record with where it stood in its file."""
+
+    data: Any
+    index: int
+    line: int | None = None
+
+
+def parse_import(payload: str | bytes) -> list[SourceRecord]:
+    """Read a JSON array or JSON Lines document into raw records.
+
+    Raises:
+        ImportRejected: the document is not valid JSON / JSON Lines, or holds too many records.
+    """
+    if isinstance(payload, bytes):
+        try:
+            payload = payload.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportRejected([{"index": None, "field": "_file",
+                                   "message": f"Not UTF-8 text: {exc}"}]) from exc
+    text = payload.lstrip("\ufeff").strip()
+    if not text:
+        raise ImportRejected([{"index": None, "field": "_file", "message": "The file is empty."}])
+    if text.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportRejected([{"index": None, "line": exc.lineno, "field": "_file",
+                                   "message": f"Invalid JSON: {exc.msg}"}]) from exc
+        records = [SourceRecord(item, i) for i, item in enumerate(data)]
+    else:
+        records, errors = [], []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(SourceRecord(json.loads(line), len(records), lineno))
+            except json.JSONDecodeError as exc:
+                errors.append({"index": len(records), "line": lineno, "field": "_record",
+                               "message": f"Invalid JSON: {exc.msg}"})
+                records.append(SourceRecord(None, len(records), lineno))
+        if errors:
+            raise ImportRejected(errors)
+    if len(records) > MAX_RECORDS:
+        raise ImportRejected([{"index": None, "field": "_file",
+                               "message": f"Too many records ({len(records)} > {MAX_RECORDS})."}])
+    return records
+
+
+def content_hash(card: dict[str, Any]) -> str:
+    """Hash a validated card canonically, to tell real changes from re-imports."""
+    return hashlib.sha256(json.dumps(card, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def import_records(
+    session: Session, records: Iterable[SourceRecord], partial: bool = False
+) -> ImportReport:
+    """Validate records and upsert them by external_id in one transaction.
+
+    Args:
+        session: an open session; committed on success, rolled back on rejection.
+        records: raw records, e.g. from `parse_import`.
+        partial: keep the valid records when some are invalid (default: all or nothing).
+
+    Returns:
+        The report; in all-or-nothing mode, when it has errors nothing was written.
+    """
+    report = ImportReport()
+    cards: list[tuple[SourceRecord, dict]] = []
+    seen: dict[str, int] = {}
+    for record in records:
+        card, errors = validate_card(record.data)
+        if card is not None and card["external_id"] in seen:
+            errors = [{"field": "external_id", "message":
+                       f"Duplicate of the record at index {seen[card['external_id']]}."}]
+        if errors:
+            report.errors.extend(_located(record, errors))
+            continue
+        seen[card["external_id"]] = record.index
+        cards.append((record, card))
+
+    known = set(session.scalars(select(Institution.external_id)))
+    ids_in_file = {card["external_id"] for _, card in cards}
+    accepted = []
+    for record, card in cards:
+        missing = [(i, p) for i, p in enumerate(card["partners"])
+                   if p not in known and p not in ids_in_file]
+        if missing:
+            report.errors.extend(_located(record, [
+                {"field": f"partners.{i}", "message": f"Unknown partner external_id {p!r}."}
+                for i, p in missing]))
+        else:
+            accepted.append(card)
+    if report.errors and not partial:
+        return report
+
+    accepted_ids = {c["external_id"] for c in accepted}
+    by_id = {}
+    for card in accepted:
+        institution, state = _upsert(session, card)
+        by_id[card["external_id"]] = institution
+        getattr(report, state).append(card["external_id"])
+    session.flush()
+    for card in accepted:
+        # A partner rejected in partial mode is dropped from the link, not invented.
+        wanted = [p for p in card["partners"] if p in known or p in accepted_ids]
+        _set_partners(session, by_id[card["external_id"]], wanted)
+    session.commit()
+    return report
+
+
+def _located(record: SourceRecord, errors: list[dict[str, str]]) -> list[dict[str, Any]]:
+    where = {"index": record.index}
+    if record.line is not None:
+        where["line"] = record.line
+    external_id = record.data.get("external_id") if isinstance(record.data, dict) else None
+    if isinstance(external_id, str):
+        where["external_id"] = external_id
+    return [{**where, **error} for error in errors]
+
+
+def _upsert(session: Session, card: dict[str, Any]) -> tuple[Institution, str]:
+    digest = content_hash(card)
+    institution = session.scalar(
+        select(Institution).where(Institution.external_id == card["external_id"])
+    )
+    if institution is not None and institution.content_hash == digest:
+        return institution, "unchanged"
+    state = "updated" if institution is not None else "created"
+    if institution is None:
+        institution = Institution(external_id=card["external_id"])
+        session.add(institution)
+    location, contact = card["location"], card.get("contact") or {}
+    institution.name = card["name"].strip()
+    institution.category = card["category"]
+    institution.subtype = card["subtype"]
+    institution.legal_form = card["legal_form"]
+    institution.description = card["description"].strip()
+    institution.target_groups = list(dict.fromkeys(card["target_groups"]))
+    institution.themes = list(dict.fromkeys(card["themes"]))
+    institution.scope = card["scope"]
+    institution.town = location["town"].strip()
+    institution.gmina_teryt = location["gmina_teryt"]
+    institution.powiat_teryt = location["powiat_teryt"]
+    institution.lat = location["lat"]
+    institution.lon = location["lon"]
+    institution.contact_person = contact.get("person")
+    institution.contact_email = contact.get("email")
+    institution.contact_phone = contact.get("phone")
+    institution.contact_www = contact.get("www")
+    institution.offers = [Offer(position=i, title=u["title"].strip(), description=u["description"])
+                          for i, u in enumerate(card["offers"])]
+    institution.needs = [Need(position=i, title=u["title"].strip(), description=u["description"])
+                         for i, u in enumerate(card["needs"])]
+    institution.content_hash = digest
+    institution.updated_at = utcnow()
+    return institution, state
+
+
+def _set_partners(session: Session, institution: Institution, external_ids: list[str]) -> None:
+    partners = session.scalars(
+        select(Institution).where(Institution.external_id.in_(external_ids))
+    ).all() if external_ids else []
+    institution.partners = sorted(partners, key=lambda p: p.external_id)
+
+
+def upsert_card(session: Session, record: Any) -> tuple[Institution, bool]:
+    """Create or replace one card; return it and whether it was created.
+
+    Raises:
+        ImportRejected: the record is invalid (field errors inside).
+    """
+    report = import_records(session, [SourceRecord(record, 0)])
+    if report.errors:
+        raise ImportRejected(report.errors)
+    institution = get_institution(session, record["external_id"])
+    return institution, bool(report.created)
+
+
+def get_institution(session: Session, external_id: str) -> Institution:
+    """Load one institution with its offers, needs and partners.
+
+    Raises:
+        NotFound: no such external id.
+    """
+    institution = session.scalar(
+        select(Institution)
+        .where(Institution.external_id == external_id)
+        .options(selectinload(Institution.offers), selectinload(Institution.needs),
+                 selectinload(Institution.partners))
+    )
+    if institution is None:
+        raise NotFound(external_id)
+    return institution
+
+
+def delete_institution(session: Session, external_id: str) -> None:
+    """Delete an institution with its offers, needs and partner links."""
+    session.delete(get_institution(session, external_id))
+    session.commit()
+
+
+def list_institutions(
+    session: Session,
+    category: str | None = None,
+    powiat_teryt: str | None = None,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Institution], int]:
+    """Return a page of institutions ordered by external id, and the total count."""
+    query = select(Institution)
+    if category:
+        query = query.where(Institution.category == category)
+    if powiat_teryt:
+        query = query.where(Institution.powiat_teryt == powiat_teryt)
+    if search:
+        query = query.where(Institution.name.ilike(f"%{search}%"))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(
+        query.order_by(Institution.external_id).offset(offset).limit(limit)
+        .options(selectinload(Institution.offers), selectinload(Institution.needs),
+                 selectinload(Institution.partners))
+    ).all()
+    return list(rows), int(total or 0)
+
+
+def load_all(session: Session) -> list[Institution]:
+    """Every institution with offers, needs and partners loaded, ordered by external id."""
+    return list(session.scalars(
+        select(Institution).order_by(Institution.external_id)
+        .options(selectinload(Institution.offers), selectinload(Institution.needs),
+                 selectinload(Institution.partners))
+    ))
+
+
+def data_fingerprint(session: Session) -> str:
+    """Hash of every card's content: changes whenever any fiszka is added, changed or removed."""
+    digest = hashlib.sha256()
+    for external_id, card_hash in session.execute(
+        select(Institution.external_id, Institution.content_hash).order_by(Institution.external_id)
+    ):
+        digest.update(f"{external_id}:{card_hash};".encode())
+    return digest.hexdigest()
+
+
+def count_institutions(session: Session) -> int:
+    """How many fiszki are stored."""
+    return int(session.scalar(select(func.count(Institution.id))) or 0)

@@ -1,0 +1,29 @@
+"""The HTTP service: app factory, schemas, views, errors and the `matcher` CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from service import config as settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the Flask app: defaults, then MATCHER_* environment, then `test_config`."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.config.from_mapping(settings.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.resolve_paths(app.config, app.instance_path)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_CONTENT_LENGTH"]
+
+    from service import cli, errors, state, views
+
+    state.init_app(app)
+    errors.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+    return app

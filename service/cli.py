@@ -1,0 +1,141 @@
+"""The `matcher` command: admin actions on the app factory (import, reindex, run, evaluate)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+
+from matcher.index import IndexMissing, build_index, current_generation, index_status
+from matcher.registry import ImportRejected, count_institutions, import_records, parse_import
+from service.state import db_session, resources
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app (so `flask --app service` has them too)."""
+    for command in (import_command, reindex_command, bootstrap_command, status_command):
+        app.cli.add_command(command)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--partial", is_flag=True, help="Keep the valid records when some are invalid.")
+@with_appcontext
+def import_command(files: tuple[str, ...], partial: bool) -> None:
+    """Import fiszki from JSON or JSON Lines FILES (upsert by external_id)."""
+    failed = False
+    for name in files:
+        try:
+            report = import_records(db_session(), parse_import(Path(name).read_bytes()), partial)
+            errors = report.errors
+        except ImportRejected as exc:
+            report, errors = None, exc.errors
+        for error in errors:
+            where = f"record {error['index']}" if error.get("index") is not None else "file"
+            if error.get("line"):
+                where += f" (line {error['line']})"
+            click.echo(f"{name}: {where}: {error['field']}: {error['message']}", err=True)
+        if report is None or (errors and not partial):
+            click.echo(f"{name}: nothing imported ({len(errors)} error(s))", err=True)
+            failed = True
+            continue
+        summary = report.as_dict()
+        click.echo(f"{name}: {summary['created']} created, {summary['updated']} updated, "
+                   f"{summary['unchanged']} unchanged, {summary['rejected']} rejected")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("reindex")
+@click.option("--from-stored", is_flag=True, help="Use stored vectors only; never encode.")
+@with_appcontext
+def reindex_command(from_stored: bool) -> None:
+    """Rebuild the partner index from the database and switch to it atomically."""
+    res = resources()
+    index = build_index(db_session(), res.encoder, res.index_dir, from_stored_only=from_stored)
+    m = index.manifest
+    click.echo(f"index {m['generation']}: {m['institutions']} institutions, "
+               f"{sum(m['units'].values())} units ({m['encoded']} encoded, {m['reused']} reused) "
+               f"in {m['build_seconds']:.1f} s with {m['encoder_id']}")
+
+
+@click.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Print what index is loaded and whether it is stale."""
+    res = resources()
+    click.echo(json.dumps(index_status(db_session(), res.live.get()), indent=2, ensure_ascii=False))
+
+
+@click.command("bootstrap")
+@with_appcontext
+def bootstrap_command() -> None:
+    """Create tables, load the seed fiszki into an empty database, build a missing or stale index."""
+    bootstrap()
+
+
+def bootstrap() -> None:
+    """Make the service ready to answer: data present, index current."""
+    from flask import current_app
+
+    session, res = db_session(), resources()
+    if count_institutions(session) == 0:
+        seed_dir = Path(current_app.config["SEED_DIR"])
+        files = sorted(seed_dir.glob("*.jsonl")) + sorted(seed_dir.glob("*.json"))
+        records = [r for f in files for r in parse_import(f.read_bytes())]
+        for i, record in enumerate(records):
+            record.index, record.line = i, None
+        report = import_records(session, records)
+        if report.errors:
+            raise click.ClickException(f"seed data invalid: {report.errors[:3]}")
+        click.echo(f"seeded {len(report.created)} fiszki from {seed_dir}")
+    try:
+        stale = index_status(session, res.live.get())["stale"]
+    except IndexMissing:
+        stale = True
+    except Exception as exc:  # an index of another encoder or format: rebuild it
+        click.echo(f"rebuilding index: {exc}")
+        stale = True
+    if stale:
+        started = time.perf_counter()
+        index = build_index(session, res.encoder, res.index_dir)
+        res.live.put(index)
+        click.echo(f"built index {index.manifest['generation']} in "
+                   f"{time.perf_counter() - started:.1f} s")
+    else:
+        click.echo(f"index {current_generation(res.index_dir)} is current")
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Bootstrap, then serve with the development server (use gunicorn in production)."""
+    from flask import current_app
+
+    bootstrap()
+    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
+def create_cli_app() -> Flask:
+    from service import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=create_cli_app, add_default_commands=False,
+                 help="Admin commands of the Małopolska partner-matching service.")
+cli.add_command(run_command)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main() -> None:
+    """Entry point of the `matcher` console script."""
+    cli.main(prog_name="matcher")

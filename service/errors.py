@@ -1,0 +1,73 @@
+"""One JSON error shape for every error the service returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from embeddings import EncoderError
+from matcher.index import IndexMismatch, IndexMissing
+from matcher.matching import BadRequest
+from matcher.registry import ImportRejected, NotFound
+
+
+class APIError(Exception):
+    """An error with an HTTP status, a machine code, a message and field errors."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 fields: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+
+def error_response(status: int, code: str, message: str, fields: list | None = None):
+    body: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify({"error": body}), status
+
+
+def init_app(app: Flask) -> None:
+    """Map domain and HTTP errors to the JSON error shape."""
+
+    @app.errorhandler(APIError)
+    def _api(err: APIError):
+        return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(NotFound)
+    def _not_found(err: NotFound):
+        return error_response(404, "not_found", str(err),
+                              [{"field": "external_id", "message": str(err)}])
+
+    @app.errorhandler(ImportRejected)
+    def _rejected(err: ImportRejected):
+        return error_response(422, "validation_error", "The fiszki failed validation.", err.errors)
+
+    @app.errorhandler(BadRequest)
+    def _bad(err: BadRequest):
+        return error_response(422, "validation_error", str(err),
+                              [{"field": err.field, "message": str(err)}])
+
+    @app.errorhandler(IndexMissing)
+    def _missing(err: IndexMissing):
+        return error_response(503, "index_missing", str(err))
+
+    @app.errorhandler(IndexMismatch)
+    def _mismatch(err: IndexMismatch):
+        return error_response(409, "index_mismatch", str(err))
+
+    @app.errorhandler(EncoderError)
+    def _encoder(err: EncoderError):
+        return error_response(503, "encoder_unavailable", str(err))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        code = (err.name or "error").lower().replace(" ", "_")
+        return error_response(err.code or 500, code, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", "An unexpected error occurred.")

@@ -1,0 +1,147 @@
+"""Request (`...In`) and response (`...Out`) schemas of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from matcher.cards import CategoryField, flatten_errors
+from matcher.matching import MatchRequest
+from matcher.models import Institution
+from matcher.ranking import Filters
+from matcher.typology import SCOPES, TARGET_GROUPS, THEMES
+from service.errors import APIError
+
+
+def _one_or_many(inner: fields.Field) -> fields.Field:
+    """A filter value given as one item or a list of items."""
+    return OneOrMany(inner)
+
+
+class OneOrMany(fields.Field):
+    def __init__(self, inner: fields.Field, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else [value]
+        if len(items) > 50:
+            raise ValidationError("At most 50 values.")
+        return tuple(self.inner.deserialize(item) for item in items)
+
+
+class NearIn(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+
+
+class FiltersIn(Schema):
+    category = _one_or_many(CategoryField())
+    powiat_teryt = _one_or_many(fields.String(validate=validate.Regexp(r"^12\d{2}$")))
+    target_group = _one_or_many(fields.String(validate=validate.OneOf(sorted(TARGET_GROUPS))))
+    theme = _one_or_many(fields.String(validate=validate.OneOf(sorted(THEMES))))
+    scope = _one_or_many(fields.String(validate=validate.OneOf(sorted(SCOPES))))
+    cross_sector_only = fields.Boolean(truthy={True}, falsy={False})
+    same_sector = fields.Boolean(truthy={True}, falsy={False})
+    max_distance_km = fields.Float(validate=validate.Range(min=0, max=1000), allow_nan=False)
+    near = fields.Nested(NearIn)
+
+    @validates_schema
+    def _not_both(self, data: dict, **kwargs: Any) -> None:
+        if data.get("cross_sector_only") and data.get("same_sector"):
+            raise ValidationError("cross_sector_only and same_sector exclude each other.",
+                                  "same_sector")
+
+    @post_load
+    def _make(self, data: dict, **kwargs: Any) -> Filters:
+        near = data.pop("near", None)
+        return Filters(**data, near=(near["lat"], near["lon"]) if near else None)
+
+
+def _non_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+class MatchIn(Schema):
+    """Body of POST /match: exactly one of `institution` and `query`."""
+
+    institution = fields.String(validate=validate.Length(1, 64))
+    query = fields.String(validate=[validate.Length(1, 2000), _non_blank])
+    k = fields.Integer(load_default=10, strict=True, validate=validate.Range(min=1))
+    filters = fields.Nested(FiltersIn, load_default=None)
+    lang = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
+
+    @validates_schema
+    def _exactly_one(self, data: dict, **kwargs: Any) -> None:
+        if ("institution" in data) == ("query" in data):
+            raise ValidationError("Give exactly one of 'institution' and 'query'.", "institution")
+
+
+class SuggestionsArgsIn(MatchIn):
+    """Query string of GET /institutions/<id>/suggestions."""
+
+    class Meta:
+        exclude = ("institution", "query", "filters")
+
+    k = fields.Integer(load_default=10, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _exactly_one(self, data: dict, **kwargs: Any) -> None:
+        """The institution comes from the path."""
+
+
+def load(schema: Schema, data: Any) -> dict[str, Any]:
+    """Validate input with a schema, raising a 422 API error with per-field messages."""
+    if data is None:
+        raise APIError(400, "bad_request", "The request body must be JSON.",
+                       [{"field": "_body", "message": "Expected a JSON object."}])
+    if not isinstance(data, dict):
+        raise APIError(422, "validation_error", "The request body must be a JSON object.",
+                       [{"field": "_body", "message": "Expected a JSON object."}])
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise APIError(422, "validation_error", "The request failed validation.",
+                       flatten_errors(exc.messages)) from exc
+
+
+def match_request(data: dict[str, Any], max_k: int) -> MatchRequest:
+    """A validated MatchIn as a domain request, k capped."""
+    return MatchRequest(institution=data.get("institution"), query=data.get("query"),
+                        k=min(data["k"], max_k), filters=data.get("filters") or Filters())
+
+
+class InstitutionOut:
+    """An institution card as returned; contact data only for callers allowed to see it."""
+
+    @staticmethod
+    def dump(institution: Institution, with_contact: bool) -> dict[str, Any]:
+        card: dict[str, Any] = {
+            "external_id": institution.external_id,
+            "name": institution.name,
+            "category": institution.category,
+            "subtype": institution.subtype,
+            "legal_form": institution.legal_form,
+            "description": institution.description,
+            "offers": [_unit(u) for u in institution.offers],
+            "needs": [_unit(u) for u in institution.needs],
+            "target_groups": list(institution.target_groups or []),
+            "themes": list(institution.themes or []),
+            "scope": institution.scope,
+            "location": {"town": institution.town, "gmina_teryt": institution.gmina_teryt,
+                         "powiat_teryt": institution.powiat_teryt, "lat": institution.lat,
+                         "lon": institution.lon},
+            "partners": [p.external_id for p in institution.partners],
+            "updated_at": institution.updated_at.isoformat() if institution.updated_at else None,
+        }
+        if with_contact:
+            card["contact"] = {"person": institution.contact_person,
+                               "email": institution.contact_email,
+                               "phone": institution.contact_phone, "www": institution.contact_www}
+        return card
+
+
+def _unit(unit) -> dict[str, Any] | str:
+    return {"title": unit.title, "description": unit.description} if unit.description else unit.title

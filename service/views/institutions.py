@@ -1,0 +1,117 @@
+"""Fiszki: list, read, create, replace, delete, import; suggestions for an institution's staff."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from matcher.registry import (
+    ImportRejected,
+    delete_institution,
+    get_institution,
+    import_records,
+    list_institutions,
+    parse_import,
+    upsert_card,
+)
+from service.auth import admin_required, is_admin
+from service.errors import APIError
+from service.schemas import InstitutionOut, SuggestionsArgsIn, load, match_request
+from service.state import db_session
+from service.views.match import run_match
+
+bp = Blueprint("institutions", __name__)
+
+
+@bp.get("/institutions")
+def index():
+    args = request.args
+    limit = _int_arg("limit", 50, 1, 500)
+    offset = _int_arg("offset", 0, 0, 10**9)
+    rows, total = list_institutions(db_session(), category=args.get("category"),
+                                    powiat_teryt=args.get("powiat_teryt"), search=args.get("q"),
+                                    offset=offset, limit=limit)
+    admin = is_admin()
+    return {"total": total, "offset": offset, "limit": limit,
+            "items": [InstitutionOut.dump(i, admin) for i in rows]}
+
+
+@bp.get("/institutions/<external_id>")
+def show(external_id: str):
+    return InstitutionOut.dump(get_institution(db_session(), external_id), is_admin())
+
+
+@bp.post("/institutions")
+@admin_required
+def create():
+    body = _json_object()
+    session = db_session()
+    if isinstance(body.get("external_id"), str):
+        try:
+            get_institution(session, body["external_id"])
+        except LookupError:
+            pass
+        else:
+            raise APIError(409, "conflict", "An institution with this external_id exists; "
+                           "use PUT to replace it.",
+                           [{"field": "external_id", "message": "Already exists."}])
+    institution, _ = upsert_card(session, body)
+    return InstitutionOut.dump(institution, is_admin()), 201
+
+
+@bp.put("/institutions/<external_id>")
+@admin_required
+def replace(external_id: str):
+    body = _json_object()
+    if body.setdefault("external_id", external_id) != external_id:
+        raise APIError(409, "conflict", "external_id in the body differs from the path.",
+                       [{"field": "external_id", "message": "Must equal the id in the path."}])
+    institution, created = upsert_card(db_session(), body)
+    return InstitutionOut.dump(institution, is_admin()), 201 if created else 200
+
+
+@bp.delete("/institutions/<external_id>")
+@admin_required
+def destroy(external_id: str):
+    delete_institution(db_session(), external_id)
+    return "", 204
+
+
+@bp.post("/institutions:import")
+@admin_required
+def import_file():
+    partial = request.args.get("partial", "false").lower() in ("1", "true", "yes")
+    records = parse_import(request.get_data(cache=False))
+    report = import_records(db_session(), records, partial=partial)
+    if report.errors and not partial:
+        raise ImportRejected(report.errors)
+    return report.as_dict(), 200
+
+
+@bp.get("/institutions/<external_id>/suggestions")
+def suggestions(external_id: str):
+    args = load(SuggestionsArgsIn(), request.args.to_dict())
+    req = match_request({**args, "institution": external_id}, current_app.config["MAX_K"])
+    return run_match(req, args["lang"], voice="second")
+
+
+def _json_object() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise APIError(400, "bad_request", "The request body must be a JSON object.",
+                       [{"field": "_body", "message": "Expected a JSON object."}])
+    return body
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise APIError(422, "validation_error", f"{name} must be an integer.",
+                       [{"field": name, "message": "Not a valid integer."}]) from None
+    if not low <= value <= high:
+        raise APIError(422, "validation_error", f"{name} must be between {low} and {high}.",
+                       [{"field": name, "message": f"Must be between {low} and {high}."}])
+    return value

@@ -1,0 +1,99 @@
+"""Ranking invariants: parts add up, quotas, exclusions, explanations only from counted parts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from embeddings import load_encoder
+from matcher.config import DEFAULT_CONFIG
+from matcher.db import make_engine, make_session_factory
+from matcher.explain import reasons, render
+from matcher.index import build_index
+from matcher.matching import MatchRequest, find_partners
+from matcher.profiles import Profile
+from matcher.ranking import Filters, Suggestion, select_diverse
+from matcher.registry import import_records, parse_import
+from tests.conftest import SMALL
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rank")
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp / 'db.sqlite'}"))
+    session = sessions()
+    import_records(session, parse_import(SMALL.read_bytes()))
+    encoder = load_encoder("hashing")
+    index = build_index(session, encoder, tmp / "ix")
+    yield session, index, encoder
+    session.close()
+
+
+def run(world, config=DEFAULT_CONFIG, **request):
+    session, index, encoder = world
+    return find_partners(session, index, encoder, MatchRequest(**request), config)[1]
+
+
+def test_score_parts_add_up_to_the_score(world):
+    for suggestion in run(world, institution="T-005", k=10):
+        assert sum(suggestion.parts.values()) == pytest.approx(suggestion.score, abs=1e-3)
+
+
+def test_ablated_part_is_absent_from_parts_and_reasons(world):
+    config = DEFAULT_CONFIG.with_weights(sector=0.0, reach=0.0)
+    for suggestion in run(world, config, institution="T-001", k=10):
+        assert "sector" not in suggestion.parts and "reach" not in suggestion.parts
+        kinds = {r["type"] for r in reasons(suggestion)}
+        assert not kinds & {"sector", "reach"}
+
+
+def test_every_reason_points_at_a_part_that_counted(world):
+    for suggestion in run(world, institution="T-002", k=10):
+        for reason in reasons(suggestion):
+            assert suggestion.parts.get(reason["part"], 0) != 0, (reason, suggestion.parts)
+
+
+def test_explanation_does_not_claim_a_reciprocal_fit_without_one(world):
+    config = dataclasses.replace(DEFAULT_CONFIG, reciprocal=False)
+    for suggestion in run(world, config, institution="T-001", k=10):
+        assert "reciprocity" not in suggestion.parts
+        text = render(reasons(suggestion), suggestion, lang="pl")
+        assert "W drugą stronę" not in text and "obustronna" not in text
+
+
+def test_same_sector_filter_overrides_the_cross_sector_default(world):
+    results = run(world, institution="T-001", k=10, filters=Filters(same_sector=True))
+    assert results and all(s.profile.category == "2" for s in results)
+
+
+def _fake(category: str, score: float, subtype: str = "x") -> Suggestion:
+    profile = Profile(f"{category}-{score}", "n", category, subtype, "public", "gmina", "t", "1261011",
+                      "1261", 50.0, 20.0, "", (), (), (), (), (), "h")
+    return Suggestion(profile, score, {"complement": score}, {}, {})
+
+
+def test_sector_quota_caps_one_sector_in_the_top_ten():
+    ranked = [_fake("2", 1 - i / 100) for i in range(12)] + [_fake("4", 0.5 - i / 100) for i in range(5)]
+    top = select_diverse(ranked, 10, DEFAULT_CONFIG, diversify=True)
+    counts = {c: sum(s.profile.category == c for s in top) for c in ("2", "4")}
+    assert counts == {"2": 7, "4": 3}  # 3 each by quota, then refilled by score when variety ran out
+    strict = [_fake(c, 1 - i / 10) for i, c in enumerate("2222344456")]
+    top = select_diverse(strict + [_fake("ngo", 0.05)], 10, DEFAULT_CONFIG, diversify=True)
+    assert max(sum(s.profile.category == c for s in top) for c in "23456") <= 3
+
+
+def test_undervalued_kind_gets_a_fair_slot_when_close():
+    ranked = [_fake(c, 1 - i / 100) for i, c in enumerate(["1", "2", "3", "4", "6", "ngo", "employer",
+                                                           "public", "1", "2"])]
+    ranked.append(_fake("7", 0.9))
+    top = select_diverse(sorted(ranked, key=lambda s: -s.score), 10, DEFAULT_CONFIG, diversify=True)
+    assert any(s.profile.category == "7" for s in top)
+
+
+def test_calibration_is_per_query_unit():
+    from matcher.ranking import _zscore
+
+    sims = np.array([[0.9, 0.8, 0.7], [0.5, 0.4, 0.3]])
+    assert np.allclose(_zscore(sims)[0], _zscore(sims)[1])

@@ -1,0 +1,60 @@
+"""Reindex over HTTP and the CLI, index status and staleness."""
+
+from __future__ import annotations
+
+from tests.conftest import SMALL, small_cards
+
+
+def test_index_status_reports_stale_after_a_change(seeded, client):
+    status = client.get("/admin/index").json
+    assert status["stale"] is False
+    assert status["loaded"]["institutions"] == 10
+    card = small_cards()[3]
+    card["needs"].append("Prowadzący warsztaty genealogiczne")
+    client.put("/institutions/T-004", json=card)
+    assert client.get("/admin/index").json["stale"] is True
+    client.post("/admin/reindex")
+    assert client.get("/admin/index").json["stale"] is False
+
+
+def test_reindex_reencodes_only_changed_texts(seeded, client):
+    card = small_cards()[3]
+    card["offers"].append("Wypożyczenie gier planszowych na ferie")
+    client.put("/institutions/T-004", json=card)
+    manifest = client.post("/admin/reindex").json
+    assert manifest["encoded"] == 1  # only the new offer; everything else comes from the cache
+    assert manifest["reused"] > 30
+
+
+def test_status_without_index(client):
+    assert client.get("/admin/index").json["loaded"] is None
+
+
+def test_cli_import_reindex_and_status(runner, tmp_path):
+    result = runner.invoke(args=["import", str(SMALL)])
+    assert result.exit_code == 0, result.output
+    assert "10 created" in result.output
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "10 institutions" in result.output
+    result = runner.invoke(args=["status"])
+    assert '"stale": false' in result.output
+
+
+def test_cli_import_of_a_bad_file_writes_nothing_and_fails(runner, client, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    lines = SMALL.read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join(lines[:3] + ['{"external_id": "X"}']), encoding="utf-8")
+    result = runner.invoke(args=["import", str(bad)])
+    assert result.exit_code == 1
+    assert "record 3" in result.output and "name" in result.output
+    assert client.get("/institutions").json["total"] == 0
+
+
+def test_bootstrap_seeds_an_empty_database_and_builds_the_index(runner, client):
+    result = runner.invoke(args=["bootstrap"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/institutions").json["total"] == 10
+    assert client.get("/admin/index").json["stale"] is False
+    again = runner.invoke(args=["bootstrap"])
+    assert "is current" in again.output

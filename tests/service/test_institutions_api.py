@@ -1,0 +1,135 @@
+"""Fiszki over HTTP: import, CRUD, validation errors, contact data protection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from service import create_app
+from tests.conftest import SMALL, small_cards
+
+
+def test_import_jsonl_creates_then_reports_unchanged(client):
+    first = client.post("/institutions:import", data=SMALL.read_bytes())
+    assert first.status_code == 200
+    assert first.json["created"] == 10
+    again = client.post("/institutions:import", data=SMALL.read_bytes())
+    assert again.json == {"created": 0, "updated": 0, "unchanged": 10, "rejected": 0, "errors": []}
+
+
+def test_import_json_array_upserts_by_external_id(client):
+    cards = small_cards()
+    client.post("/institutions:import", data=json.dumps(cards[:3]))
+    cards[0]["name"] = "Technikum Gastronomiczne im. Mikołaja Reja w Wieliczce"
+    response = client.post("/institutions:import", data=json.dumps(cards[:3]))
+    assert response.json["updated"] == 1 and response.json["unchanged"] == 2
+    assert client.get("/institutions/T-001").json["name"].endswith("Reja w Wieliczce")
+
+
+def test_bad_record_rejects_the_whole_file_with_position_and_field(client):
+    cards = small_cards()
+    cards[4]["category"] = "school"
+    cards[7]["location"]["lat"] = "north"
+    response = client.post("/institutions:import", data=json.dumps(cards))
+    assert response.status_code == 422
+    errors = response.json["error"]["fields"]
+    assert {(e["index"], e["field"]) for e in errors} == {(4, "category"), (7, "location.lat")}
+    assert client.get("/institutions").json["total"] == 0
+
+
+def test_partial_import_keeps_valid_records_and_nothing_of_bad_ones(client):
+    cards = small_cards()
+    del cards[2]["description"]
+    response = client.post("/institutions:import?partial=true", data=json.dumps(cards))
+    assert response.status_code == 200
+    assert response.json["created"] == 9 and response.json["rejected"] == 1
+    assert response.json["errors"][0]["field"] == "description"
+    assert client.get("/institutions/T-003").status_code == 404
+
+
+def test_jsonl_syntax_error_reports_the_line(client):
+    lines = SMALL.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3][:-5]
+    response = client.post("/institutions:import", data="\n".join(lines))
+    assert response.status_code == 422
+    assert response.json["error"]["fields"][0]["line"] == 4
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda c: c.pop("external_id"), "external_id"),
+    (lambda c: c.update(external_id="has space"), "external_id"),
+    (lambda c: c.update(name=""), "name"),
+    (lambda c: c.update(category=9), "category"),
+    (lambda c: c.update(category=True), "category"),
+    (lambda c: c.update(subtype="library"), "subtype"),
+    (lambda c: c.update(legal_form="state"), "legal_form"),
+    (lambda c: c.update(offers="sala"), "offers"),
+    (lambda c: c.update(offers=[{"description": "bez tytułu"}]), "offers.0.title"),
+    (lambda c: c.update(needs=[""]), "needs.0.title"),
+    (lambda c: c.update(target_groups=["aliens"]), "target_groups.0"),
+    (lambda c: c.update(scope="planet"), "scope"),
+    (lambda c: c["location"].update(powiat_teryt="1262"), "location.powiat_teryt"),
+    (lambda c: c["location"].update(gmina_teryt="1219999"), "location.gmina_teryt"),
+    (lambda c: c["location"].update(lat=52.2, lon=21.0), "location.lat"),
+    (lambda c: c["contact"].update(email="not-an-email"), "contact.email"),
+    (lambda c: c.update(partners=["T-404"]), "partners.0"),
+    (lambda c: c.update(colour="blue"), "colour"),
+])
+def test_invalid_card_is_a_422_naming_the_field(client, mutate, field):
+    card = small_cards()[0]
+    mutate(card)
+    response = client.post("/institutions", json=card)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json["error"]["fields"]], response.json
+
+
+def test_create_conflict_replace_and_delete(client):
+    card = small_cards()[0]
+    assert client.post("/institutions", json=card).status_code == 201
+    assert client.post("/institutions", json=card).status_code == 409
+    card["description"] = "Nowy opis szkoły."
+    assert client.put("/institutions/T-001", json=card).status_code == 200
+    assert client.get("/institutions/T-001").json["description"] == "Nowy opis szkoły."
+    assert client.put("/institutions/T-999", json=card).status_code == 409
+    assert client.delete("/institutions/T-001").status_code == 204
+    assert client.get("/institutions/T-001").status_code == 404
+    assert client.delete("/institutions/T-001").status_code == 404
+
+
+def test_non_object_body_is_a_400(client):
+    assert client.post("/institutions", data="[1,2]", content_type="application/json").status_code == 400
+
+
+def test_list_filters_and_paginates(client):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    page = client.get("/institutions?category=2&limit=2").json
+    assert page["total"] == 5 and len(page["items"]) == 2
+    assert client.get("/institutions?limit=0").status_code == 422
+    assert client.get("/institutions?offset=x").status_code == 422
+
+
+def test_body_over_the_size_limit_is_a_413(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INDEX_DIR": str(tmp_path),
+                      "ENCODER": "hashing", "MAX_CONTENT_LENGTH": 1000})
+    response = app.test_client().post("/institutions:import", data=SMALL.read_bytes())
+    assert response.status_code == 413
+    assert response.json["error"]["code"]
+
+
+def test_contact_data_is_shown_only_to_the_admin(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INDEX_DIR": str(tmp_path),
+                      "ENCODER": "hashing", "ADMIN_TOKEN": "s3cret"})
+    client = app.test_client()
+    admin = {"Authorization": "Bearer s3cret"}
+    assert client.post("/institutions:import", data=SMALL.read_bytes()).status_code == 401
+    assert client.post("/institutions:import", data=SMALL.read_bytes(), headers=admin).status_code == 200
+    assert "contact" not in client.get("/institutions/T-001").json
+    assert "contact" not in client.get("/institutions/T-001",
+                                       headers={"Authorization": "Bearer wrong"}).json
+    assert client.get("/institutions/T-001", headers=admin).json["contact"]["person"] == "Anna Kowalska"
+
+
+def test_contact_data_is_hidden_when_no_admin_token_is_configured(client):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    assert "contact" not in client.get("/institutions/T-001").json

@@ -1,0 +1,138 @@
+"""POST /match and staff suggestions: shape, exclusions, filters, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def match(client, **body):
+    response = client.post("/match", json=body)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_match_returns_ranked_explained_public_results(seeded, client):
+    body = match(client, institution="T-001", k=5)
+    results = body["results"]
+    assert 0 < len(results) <= 5
+    assert body["index"]["encoder"].startswith("hashing")
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    for r in results:
+        assert abs(sum(r["score_parts"].values()) - r["score"]) < 1e-3
+        assert r["explanation"] and isinstance(r["reasons"], list)
+        assert "contact" not in r["institution"]
+        assert set(r["institution"]) >= {"external_id", "name", "category", "location"}
+
+
+def test_match_never_suggests_itself_or_existing_partners(seeded, client):
+    ids = [r["institution"]["external_id"] for r in match(client, institution="T-010", k=20)["results"]]
+    assert "T-010" not in ids
+    assert "T-009" not in ids  # T-009 lists T-010 as its partner
+
+
+def test_filters_apply_before_cutting_to_k(seeded, client):
+    body = match(client, institution="T-001", k=2, filters={"category": "2"})
+    assert len(body["results"]) == 2
+    assert all(r["institution"]["category"] == "2" for r in body["results"])
+
+
+def test_cross_sector_only_filter_drops_same_category(seeded, client):
+    body = match(client, institution="T-001", k=20, filters={"cross_sector_only": True})
+    assert body["results"]
+    assert all(r["institution"]["category"] != "2" for r in body["results"])
+
+
+def test_distance_filter_keeps_near_institutions(seeded, client):
+    body = match(client, institution="T-010", k=20, filters={"max_distance_km": 30})
+    assert body["results"] == []  # nothing else lies within 30 km of Tarnów
+    far = match(client, institution="T-008", k=20, filters={"max_distance_km": 100})
+    assert {r["institution"]["external_id"] for r in far["results"]} >= {"T-001", "T-007"}
+
+
+def test_english_explanations_on_request(seeded, client):
+    body = match(client, institution="T-001", k=3, lang="en")
+    text = " ".join(r["explanation"] for r in body["results"])
+    assert "Cross-sector" in text or "similarity" in text
+    assert "Współpraca" not in text
+
+
+def test_huge_k_is_capped(seeded, client):
+    body = match(client, query="warsztaty robotyki", k=10**9)
+    assert body["k"] == 100
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "institution"),
+    ({"institution": "T-001", "query": "x"}, "institution"),
+    ({"query": ""}, "query"),
+    ({"query": "   "}, "query"),
+    ({"query": 5}, "query"),
+    ({"query": "x" * 2001}, "query"),
+    ({"query": "x", "k": 0}, "k"),
+    ({"query": "x", "k": "ten"}, "k"),
+    ({"query": "x", "k": 2.5}, "k"),
+    ({"query": "x", "lang": "de"}, "lang"),
+    ({"query": "x", "filters": {"category": "9"}}, "filters.category"),
+    ({"query": "x", "filters": {"powiat_teryt": "1401"}}, "filters.powiat_teryt"),
+    ({"query": "x", "filters": {"cross_sector_only": "yes"}}, "filters.cross_sector_only"),
+    ({"query": "x", "filters": {"max_distance_km": -1}}, "filters.max_distance_km"),
+    ({"query": "x", "filters": {"max_distance_km": 10}}, "filters.max_distance_km"),
+    ({"query": "x", "filters": {"colour": "red"}}, "filters.colour"),
+    ({"query": "x", "filters": "all"}, "filters"),
+])
+def test_bad_match_requests_name_the_field(seeded, client, body, field):
+    response = client.post("/match", json=body)
+    assert response.status_code == 422
+    fields = [f["field"] for f in response.json["error"]["fields"]]
+    assert field in fields, response.json
+
+
+def test_non_json_body_is_a_400(seeded, client):
+    response = client.post("/match", data="not json", content_type="text/plain")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
+def test_unknown_institution_is_a_404(seeded, client):
+    response = client.post("/match", json={"institution": "NOPE"})
+    assert response.status_code == 404
+    assert client.get("/institutions/NOPE/suggestions").status_code == 404
+
+
+def test_match_without_index_is_a_503(app, client):
+    response = client.post("/match", json={"query": "sala"})
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "index_missing"
+
+
+def test_staff_suggestions_address_the_institution(seeded, client):
+    response = client.get("/institutions/T-006/suggestions?k=3")
+    assert response.status_code == 200
+    results = response.json["results"]
+    assert results
+    assert any("Wasz" in r["explanation"] or "Wy " in r["explanation"] for r in results)
+
+
+def test_staff_suggestions_validate_query_args(seeded, client):
+    assert client.get("/institutions/T-006/suggestions?k=abc").status_code == 422
+    assert client.get("/institutions/T-006/suggestions?lang=fr").status_code == 422
+
+
+def test_new_institution_gets_suggestions_before_reindex(seeded, client):
+    from tests.conftest import small_cards
+
+    card = small_cards()[7]
+    card["external_id"] = "T-NEW"
+    card["partners"] = []
+    assert client.post("/institutions", json=card).status_code == 201
+    ids = [r["institution"]["external_id"] for r in match(client, institution="T-NEW")["results"]]
+    assert ids and "T-NEW" not in ids
+
+
+def test_deleted_institution_disappears_from_results_at_once(seeded, client):
+    before = [r["institution"]["external_id"] for r in match(client, institution="T-001", k=20)["results"]]
+    assert "T-002" in before
+    assert client.delete("/institutions/T-002").status_code == 204
+    after = [r["institution"]["external_id"] for r in match(client, institution="T-001", k=20)["results"]]
+    assert "T-002" not in after
