@@ -45,9 +45,7 @@ class SentenceTransformerEncoder(Encoder):
                 try:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:
-                    raise EncoderError(
-                        "sentence-transformers is not installed: pip install '.[st]'"
-                    ) from exc
+                    raise EncoderError("sentence-transformers is not installed: pip install '.[st]'") from exc
                 try:
                     self._model = SentenceTransformer(
                         self.name_or_path,

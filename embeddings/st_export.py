@@ -391,7 +391,9 @@ def _build_tokenizer(e5: _E5File):  # -> transformers.PreTrainedTokenizerFast
 
     bos, eos, pad, unk = (e5.pieces[i] for i in (e5.bos_id, e5.eos_id, e5.pad_id, e5.unk_id))
     mask = "<mask>" if "<mask>" in e5.pieces else None
-    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in (bos, pad, eos, unk)])
+    tokenizer.add_special_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in (bos, pad, eos, unk)]
+    )
     if mask is not None:
         # XLM-R's mask swallows the space before it, as in the original tokenizer.
         tokenizer.add_special_tokens([AddedToken(mask, special=True, normalized=False, lstrip=True)])

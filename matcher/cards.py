@@ -49,10 +49,18 @@ class UnitSchema(Schema):
 
 class LocationSchema(Schema):
     town = fields.String(required=True, validate=[validate.Length(1, 120), _non_blank])
-    gmina_teryt = fields.String(required=True, validate=validate.Regexp(r"^12\d{5}$",
-                                error="Must be a 7-digit TERYT gmina code of Małopolska (12xxxxx)."))
-    powiat_teryt = fields.String(required=True, validate=validate.Regexp(r"^12\d{2}$",
-                                 error="Must be a 4-digit TERYT powiat code of Małopolska (12xx)."))
+    gmina_teryt = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^12\d{5}$", error="Must be a 7-digit TERYT gmina code of Małopolska (12xxxxx)."
+        ),
+    )
+    powiat_teryt = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^12\d{2}$", error="Must be a 4-digit TERYT powiat code of Małopolska (12xx)."
+        ),
+    )
     lat = fields.Float(required=True, allow_nan=False)
     lon = fields.Float(required=True, allow_nan=False)
 
@@ -73,8 +81,11 @@ class LocationSchema(Schema):
 class ContactSchema(Schema):
     person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     email = fields.Email(load_default=None, allow_none=True)
-    phone = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Regexp(r"^\+?[0-9 ()-]{6,40}$", error="Not a phone number."))
+    phone = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^\+?[0-9 ()-]{6,40}$", error="Not a phone number."),
+    )
     www = fields.Url(load_default=None, allow_none=True)
 
 
@@ -85,8 +96,10 @@ def _keys(terms: dict) -> validate.OneOf:
 class FiszkaSchema(Schema):
     """One institution card as it is imported."""
 
-    external_id = fields.String(required=True, validate=validate.Regexp(
-        EXTERNAL_ID, error="Must be 1-64 characters of letters, digits and . _ : -"))
+    external_id = fields.String(
+        required=True,
+        validate=validate.Regexp(EXTERNAL_ID, error="Must be 1-64 characters of letters, digits and . _ : -"),
+    )
     name = fields.String(required=True, validate=[validate.Length(1, 300), _non_blank])
     category = CategoryField(required=True)
     subtype = fields.String(required=True)
@@ -94,23 +107,29 @@ class FiszkaSchema(Schema):
     description = fields.String(required=True, validate=[validate.Length(1, 5000), _non_blank])
     offers = fields.List(UnitField(), required=True, validate=validate.Length(max=MAX_UNITS))
     needs = fields.List(UnitField(), required=True, validate=validate.Length(max=MAX_UNITS))
-    target_groups = fields.List(fields.String(validate=_keys(TARGET_GROUPS)), load_default=list,
-                                validate=validate.Length(max=len(TARGET_GROUPS)))
-    themes = fields.List(fields.String(validate=_keys(THEMES)), load_default=list,
-                         validate=validate.Length(max=len(THEMES)))
+    target_groups = fields.List(
+        fields.String(validate=_keys(TARGET_GROUPS)),
+        load_default=list,
+        validate=validate.Length(max=len(TARGET_GROUPS)),
+    )
+    themes = fields.List(
+        fields.String(validate=_keys(THEMES)), load_default=list, validate=validate.Length(max=len(THEMES))
+    )
     scope = fields.String(required=True, validate=_keys(SCOPES))
     location = fields.Nested(LocationSchema, required=True)
     contact = fields.Nested(ContactSchema, load_default=dict)
-    partners = fields.List(fields.String(validate=validate.Regexp(EXTERNAL_ID)), load_default=list,
-                           validate=validate.Length(max=500))
+    partners = fields.List(
+        fields.String(validate=validate.Regexp(EXTERNAL_ID)),
+        load_default=list,
+        validate=validate.Length(max=500),
+    )
 
     @validates_schema
     def _subtype_in_category(self, data: dict, **kwargs: Any) -> None:
         category, subtype = data.get("category"), data.get("subtype")
         if category in SUBTYPES and subtype not in SUBTYPES[category]:
             allowed = ", ".join(SUBTYPES[category])
-            raise ValidationError(f"Not a subtype of category {category}; use one of: {allowed}.",
-                                  "subtype")
+            raise ValidationError(f"Not a subtype of category {category}; use one of: {allowed}.", "subtype")
         if data.get("external_id") and data["external_id"] in data.get("partners", []):
             raise ValidationError("An institution cannot be its own partner.", "partners")
 

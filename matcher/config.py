@@ -53,8 +53,9 @@ class RankingConfig:
     # An undervalued kind gets the last slot when within this share of the k-th score.
     undervalued_floor: float = 0.8
     # Reach radius in km by area of operation.
-    radius_km: dict[str, float] = field(default_factory=lambda: {
-        "gmina": 15.0, "powiat": 35.0, "region": 200.0, "national": 1000.0})
+    radius_km: dict[str, float] = field(
+        default_factory=lambda: {"gmina": 15.0, "powiat": 35.0, "region": 200.0, "national": 1000.0}
+    )
     max_k: int = 100
 
     def with_weights(self, **changes: float) -> RankingConfig:

@@ -11,8 +11,8 @@ from typing import Any
 from matcher.ranking import Suggestion
 from matcher.typology import CATEGORIES, COMPLEMENTARY, SCOPES, TARGET_GROUPS, THEMES, label
 
-LANGS = ("pl", "en")
-VOICES = ("third", "second")
+# A unit pair weaker than this is not worth a sentence of its own.
+MIN_EVIDENCE = 0.1
 
 
 def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
@@ -20,10 +20,12 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
     parts, ev = suggestion.parts, suggestion.evidence
     out: list[dict[str, Any]] = []
     if parts.get("complement", 0) > 0:
-        for key, kind in (("need_offer", "their_offer_meets_our_need"),
-                          ("offer_need", "our_offer_meets_their_need"),
-                          ("query_offer", "their_offer_meets_query")):
-            if key in ev and ev[key]["strength"] > 0:
+        for key, kind in (
+            ("need_offer", "their_offer_meets_our_need"),
+            ("offer_need", "our_offer_meets_their_need"),
+            ("query_offer", "their_offer_meets_query"),
+        ):
+            if key in ev and ev[key]["strength"] >= MIN_EVIDENCE:
                 out.append({"type": kind, "part": "complement", **ev[key]})
     if parts.get("reciprocity", 0) > 0:
         out.append({"type": "two_way", "part": "reciprocity"})
@@ -34,18 +36,27 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
     if parts.get("audience", 0) > 0:
         out.append({"type": "audience", "part": "audience", **ev["audience"]})
     if parts.get("profile", 0) > 0:
-        out.append({"type": "similar_profile", "part": "profile",
-                    "similarity": round(ev.get("profile_similarity", 0.0), 3)})
+        out.append(
+            {
+                "type": "similar_profile",
+                "part": "profile",
+                "similarity": round(ev.get("profile_similarity", 0.0), 3),
+            }
+        )
     if parts.get("competition", 0) < 0 and "competition" in ev:
         out.append({"type": "competition", "part": "competition", **ev["competition"]})
-    order = {name: i for i, name in enumerate(
-        sorted(parts, key=lambda n: -abs(parts[n])))}
+    order = {name: i for i, name in enumerate(sorted(parts, key=lambda n: -abs(parts[n])))}
     out.sort(key=lambda r: order.get(r["part"], 99))
     return out
 
 
-def render(rows: list[dict[str, Any]], suggestion: Suggestion, lang: str = "pl",
-           voice: str = "third", asker: str | None = None) -> str:
+def render(
+    rows: list[dict[str, Any]],
+    suggestion: Suggestion,
+    lang: str = "pl",
+    voice: str = "third",
+    asker: str | None = None,
+) -> str:
     """Word structured reasons as one short paragraph.
 
     Args:
@@ -55,25 +66,14 @@ def render(rows: list[dict[str, Any]], suggestion: Suggestion, lang: str = "pl",
         voice: "third" names the asking institution; "second" addresses its staff.
         asker: the asking institution's name (third voice).
     """
-    words = _PL if lang == "pl" else _EN
-    who = words["you"] if voice == "second" else (asker or words["query_side"])
-    sentences = [words[row["type"]](row, who, suggestion, lang) for row in rows
-                 if row["type"] in words]
-    return " ".join(s for s in sentences if s) or words["none"]
+    phrases = _Polish if lang == "pl" else _English
+    words = phrases(suggestion.profile.name, asker, voice == "second")
+    sentences = [getattr(words, row["type"])(row) for row in rows]
+    return " ".join(s for s in sentences if s) or words.nothing()
 
 
 def _sim(row: dict) -> str:
     return f"{row['similarity']:.2f}" if row.get("similarity") is not None else "-"
-
-
-def _offer_or_profile(row: dict, lang: str) -> str:
-    if row.get("offer"):
-        return f"«{row['offer']}»"
-    return "opis ich profilu" if lang == "pl" else "their profile description"
-
-
-def _labels(keys: list[str], terms, lang: str) -> str:
-    return ", ".join(label(terms, k, lang) for k in keys)
 
 
 def _why(row: dict, lang: str) -> str:
@@ -81,65 +81,129 @@ def _why(row: dict, lang: str) -> str:
     return (term.pl if lang == "pl" else term.en) if term else ""
 
 
-_PL: dict[str, Any] = {
-    "you": "Wasza",
-    "query_side": "pytająca instytucja",
-    "none": "Podobny profil działalności.",
-    "their_offer_meets_our_need": lambda r, who, s, lang: (
-        f"Potrzebę {'Waszej instytucji' if who == 'Wasza' else who} «{r['need']}» odpowiada "
-        f"oferta {s.profile.name}: {_offer_or_profile(r, lang)} (podobieństwo {_sim(r)})."),
-    "our_offer_meets_their_need": lambda r, who, s, lang: (
-        f"W drugą stronę: {s.profile.name} szuka «{r['need']}», a "
-        f"{'Wy oferujecie' if who == 'Wasza' else who + ' oferuje'} "
-        f"{('«' + r['offer'] + '»') if r.get('offer') else 'to, co opisuje profil'} "
-        f"(podobieństwo {_sim(r)})."),
-    "their_offer_meets_query": lambda r, who, s, lang: (
-        f"Wyszukiwanie pasuje do oferty {_offer_or_profile(r, lang)} (podobieństwo {_sim(r)})."),
-    "two_way": lambda r, who, s, lang: "Korzyść jest obustronna.",
-    "sector": lambda r, who, s, lang: (
-        f"Ten sam sektor ({label(CATEGORIES, r['theirs'])}): to raczej konkurent do tych samych zasobów."
-        if r["relation"] == "same" else
-        f"Współpraca międzysektorowa: {label(CATEGORIES, r['ours'])} i "
-        f"{label(CATEGORIES, r['theirs'])}" + (f" - {_why(r, lang)}." if r.get("why") else ".")),
-    "reach": lambda r, who, s, lang: (
-        f"Odległość {r['km']:.0f} km" + (", ten sam powiat" if r.get("same_powiat") else "")
-        + f"; zasięg działania: {label(SCOPES, r['their_scope'])}."),
-    "audience": lambda r, who, s, lang: "Wspólni odbiorcy i tematy: " + ", ".join(
-        filter(None, [_labels(r["target_groups"], TARGET_GROUPS, lang),
-                      _labels(r["themes"], THEMES, lang)])) + ".",
-    "similar_profile": lambda r, who, s, lang: f"Zbliżony profil działalności ({_sim(r)}).",
-    "competition": lambda r, who, s, lang: (
-        f"Uwaga: obie instytucje szukają podobnego ({'«' + r['their_need'] + '»'}), "
-        "co obniża ocenę."),
-}
+def _labels(keys: list[str], terms, lang: str) -> str:
+    return ", ".join(label(terms, k, lang) for k in keys)
 
-_EN: dict[str, Any] = {
-    "you": "your",
-    "query_side": "the asking institution",
-    "none": "A similar profile of activity.",
-    "their_offer_meets_our_need": lambda r, who, s, lang: (
-        f"{'Your' if who == 'your' else who + chr(39) + 's'} need «{r['need']}» is met by "
-        f"{s.profile.name}'s offer {_offer_or_profile(r, lang)} (similarity {_sim(r)})."),
-    "our_offer_meets_their_need": lambda r, who, s, lang: (
-        f"The other way round: {s.profile.name} is looking for «{r['need']}», and "
-        f"{'you offer' if who == 'your' else who + ' offers'} "
-        f"{('«' + r['offer'] + '»') if r.get('offer') else 'what its profile describes'} "
-        f"(similarity {_sim(r)})."),
-    "their_offer_meets_query": lambda r, who, s, lang: (
-        f"The search matches the offer {_offer_or_profile(r, lang)} (similarity {_sim(r)})."),
-    "two_way": lambda r, who, s, lang: "Both sides gain.",
-    "sector": lambda r, who, s, lang: (
-        f"Same sector ({label(CATEGORIES, r['theirs'], 'en')}): more a competitor for the same "
-        "resources." if r["relation"] == "same" else
-        f"Cross-sector cooperation: {label(CATEGORIES, r['ours'], 'en')} and "
-        f"{label(CATEGORIES, r['theirs'], 'en')}" + (f" - {_why(r, lang)}." if r.get("why") else ".")),
-    "reach": lambda r, who, s, lang: (
-        f"{r['km']:.0f} km away" + (", same county" if r.get("same_powiat") else "")
-        + f"; area of operation: {label(SCOPES, r['their_scope'], 'en')}."),
-    "audience": lambda r, who, s, lang: "Shared audiences and themes: " + ", ".join(
-        filter(None, [_labels(r["target_groups"], TARGET_GROUPS, lang),
-                      _labels(r["themes"], THEMES, lang)])) + ".",
-    "similar_profile": lambda r, who, s, lang: f"A similar profile of activity ({_sim(r)}).",
-    "competition": lambda r, who, s, lang: (
-        f"Caution: both look for something similar («{r['their_need']}»), which lowers the score."),
-}
+
+class _Polish:
+    """Polish wording; `second` addresses the asking institution's staff."""
+
+    lang = "pl"
+
+    def __init__(self, theirs: str, asker: str | None, second: bool) -> None:
+        self.theirs, self.second = theirs, second
+        self.asker = asker or "pytającej instytucji"
+
+    def nothing(self) -> str:
+        return "Brak mocnych powodów poza ogólnym dopasowaniem."
+
+    def their_offer_meets_our_need(self, r: dict) -> str:
+        need = (
+            f"Waszej potrzebie «{r['need']}»"
+            if self.second
+            else (f"Potrzebie instytucji {self.asker} «{r['need']}»")
+        )
+        if r.get("offer"):
+            return f"{need} odpowiada oferta {self.theirs}: «{r['offer']}» (podobieństwo {_sim(r)})."
+        return f"{need} odpowiada profil działalności {self.theirs}."
+
+    def our_offer_meets_their_need(self, r: dict) -> str:
+        start = f"W drugą stronę: {self.theirs} szuka «{r['need']}»"
+        if not r.get("offer"):
+            whose = "Waszej instytucji" if self.second else self.asker
+            return f"{start}, czemu odpowiada profil działalności {whose}."
+        who = "Wy oferujecie" if self.second else f"{self.asker} oferuje"
+        return f"{start}, a {who} «{r['offer']}» (podobieństwo {_sim(r)})."
+
+    def their_offer_meets_query(self, r: dict) -> str:
+        if r.get("offer"):
+            return f"Wyszukiwaniu odpowiada oferta «{r['offer']}» (podobieństwo {_sim(r)})."
+        return "Wyszukiwaniu odpowiada profil działalności tej instytucji."
+
+    def two_way(self, r: dict) -> str:
+        return "Korzyść byłaby obustronna."
+
+    def sector(self, r: dict) -> str:
+        ours, theirs = label(CATEGORIES, r["ours"], "pl"), label(CATEGORIES, r["theirs"], "pl")
+        if r["relation"] == "same":
+            return f"Ten sam sektor ({theirs}) - raczej podobna instytucja niż uzupełniający partner."
+        why = _why(r, "pl")
+        return f"Współpraca międzysektorowa ({ours} i {theirs})" + (f": {why}." if why else ".")
+
+    def reach(self, r: dict) -> str:
+        where = f"Odległość {r['km']:.0f} km" + (", ten sam powiat" if r.get("same_powiat") else "")
+        return f"{where}; obszar działania partnera: {label(SCOPES, r['their_scope'], 'pl')}."
+
+    def audience(self, r: dict) -> str:
+        parts = []
+        if r["target_groups"]:
+            parts.append("wspólni odbiorcy: " + _labels(r["target_groups"], TARGET_GROUPS, "pl"))
+        if r["themes"]:
+            parts.append("wspólne tematy: " + _labels(r["themes"], THEMES, "pl"))
+        return "; ".join(parts).capitalize() + "." if parts else ""
+
+    def similar_profile(self, r: dict) -> str:
+        return f"Zbliżony profil działalności (podobieństwo {_sim(r)})."
+
+    def competition(self, r: dict) -> str:
+        return f"Uwaga: obie strony szukają podobnego wsparcia («{r['their_need']}»), co obniża ocenę."
+
+
+class _English(_Polish):
+    """English wording."""
+
+    lang = "en"
+
+    def __init__(self, theirs: str, asker: str | None, second: bool) -> None:
+        super().__init__(theirs, asker, second)
+        self.asker = asker or "the asking institution"
+
+    def nothing(self) -> str:
+        return "No strong reason beyond a general fit."
+
+    def their_offer_meets_our_need(self, r: dict) -> str:
+        need = f"Your need «{r['need']}»" if self.second else f"The need of {self.asker} «{r['need']}»"
+        if r.get("offer"):
+            return f"{need} is met by {self.theirs}'s offer «{r['offer']}» (similarity {_sim(r)})."
+        return f"{need} is met by what {self.theirs} does."
+
+    def our_offer_meets_their_need(self, r: dict) -> str:
+        start = f"The other way round: {self.theirs} is looking for «{r['need']}»"
+        if not r.get("offer"):
+            whose = "your" if self.second else f"{self.asker}'s"
+            return f"{start}, which {whose} profile covers."
+        who = "you offer" if self.second else f"{self.asker} offers"
+        return f"{start}, and {who} «{r['offer']}» (similarity {_sim(r)})."
+
+    def their_offer_meets_query(self, r: dict) -> str:
+        if r.get("offer"):
+            return f"The search matches the offer «{r['offer']}» (similarity {_sim(r)})."
+        return "The search matches what this institution does."
+
+    def two_way(self, r: dict) -> str:
+        return "Both sides would gain."
+
+    def sector(self, r: dict) -> str:
+        ours, theirs = label(CATEGORIES, r["ours"], "en"), label(CATEGORIES, r["theirs"], "en")
+        if r["relation"] == "same":
+            return f"Same sector ({theirs}): more a peer than a complementary partner."
+        why = _why(r, "en")
+        return f"Cross-sector cooperation ({ours} and {theirs})" + (f": {why}." if why else ".")
+
+    def reach(self, r: dict) -> str:
+        where = f"{r['km']:.0f} km away" + (", same county" if r.get("same_powiat") else "")
+        return f"{where}; the partner's area of operation: {label(SCOPES, r['their_scope'], 'en')}."
+
+    def audience(self, r: dict) -> str:
+        parts = []
+        if r["target_groups"]:
+            parts.append("shared audiences: " + _labels(r["target_groups"], TARGET_GROUPS, "en"))
+        if r["themes"]:
+            parts.append("shared themes: " + _labels(r["themes"], THEMES, "en"))
+        return "; ".join(parts).capitalize() + "." if parts else ""
+
+    def similar_profile(self, r: dict) -> str:
+        return f"A similar profile of activity (similarity {_sim(r)})."
+
+    def competition(self, r: dict) -> str:
+        return f"Caution: both sides look for similar support («{r['their_need']}»), which lowers the score."

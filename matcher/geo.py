@@ -40,8 +40,7 @@ def powiat_names() -> dict[str, str]:
 def places() -> tuple[Place, ...]:
     """Every place of the gazetteer (GeoNames joined to TERYT gminy)."""
     return tuple(
-        Place(r["town"], r["gmina"], r["gmina_teryt"], r["powiat_teryt"], float(r["lat"]),
-              float(r["lon"]))
+        Place(r["town"], r["gmina"], r["gmina_teryt"], r["powiat_teryt"], float(r["lat"]), float(r["lon"]))
         for r in _rows("gazetteer.csv")
     )
 

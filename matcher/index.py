@@ -109,10 +109,13 @@ class PartnerIndex:
     def save(self, directory: Path) -> None:
         """Write the index files into an empty directory."""
         directory.mkdir(parents=True, exist_ok=False)
-        faiss.write_index(faiss.IndexFlatIP(self.dim) if not len(self.vectors) else
-                          _flat(self.vectors), str(directory / "units.faiss"))
-        _write_json(directory / "units.json", [[u.institution, u.kind, u.position, u.text]
-                                               for u in self.units])
+        faiss.write_index(
+            faiss.IndexFlatIP(self.dim) if not len(self.vectors) else _flat(self.vectors),
+            str(directory / "units.faiss"),
+        )
+        _write_json(
+            directory / "units.json", [[u.institution, u.kind, u.position, u.text] for u in self.units]
+        )
         _write_json(directory / "catalog.json", [p.as_dict() for p in self.profiles.values()])
         _write_json(directory / "manifest.json", self.manifest)
 
@@ -123,8 +126,9 @@ class PartnerIndex:
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexMissing(f"index format {manifest.get('format_version')} is not supported")
         flat = faiss.read_index(str(directory / "units.faiss"))
-        vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros(
-            (0, manifest["dim"]), np.float32)
+        vectors = (
+            flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, manifest["dim"]), np.float32)
+        )
         units = [Unit(*row) for row in json.loads((directory / "units.json").read_text("utf-8"))]
         catalog = json.loads((directory / "catalog.json").read_text(encoding="utf-8"))
         profiles = {p["external_id"]: Profile.from_dict(p) for p in catalog}
@@ -143,8 +147,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def assemble(profiles: list[Profile], encoder: Encoder, vectors_of) -> tuple[list[Unit], np.ndarray]:
     """Lay out the units of all profiles and get their vectors from `vectors_of(texts)`."""
-    units = [Unit(p.external_id, kind, pos, text) for p in profiles
-             for kind, pos, text in p.unit_texts()]
+    units = [Unit(p.external_id, kind, pos, text) for p in profiles for kind, pos, text in p.unit_texts()]
     vectors = vectors_of([u.text for u in units]) if units else np.zeros((0, encoder.dim), np.float32)
     return units, vectors
 
@@ -172,7 +175,8 @@ def build_index(
     profiles = [Profile.of(i) for i in load_all(session)]
     stats = EncodeStats()
     units, vectors = assemble(
-        profiles, encoder,
+        profiles,
+        encoder,
         lambda texts: vectors_for(session, encoder, texts, stats, encode_missing=not from_stored_only),
     )
     session.commit()
@@ -256,7 +260,8 @@ class LiveIndex:
                 if loaded.encoder_id != self.encoder_id:
                     raise IndexMismatch(
                         f"the index was built with {loaded.encoder_id}, the service uses "
-                        f"{self.encoder_id}; rebuild it with `matcher reindex`")
+                        f"{self.encoder_id}; rebuild it with `matcher reindex`"
+                    )
                 self._index = loaded
             return self._index
 
@@ -269,5 +274,8 @@ class LiveIndex:
 def index_status(session: Session, index: PartnerIndex) -> dict[str, Any]:
     """What index is loaded and whether the fiszki changed since it was built."""
     fingerprint = data_fingerprint(session)
-    return {"loaded": index.manifest, "stale": fingerprint != index.manifest["data_fingerprint"],
-            "data_fingerprint": fingerprint}
+    return {
+        "loaded": index.manifest,
+        "stale": fingerprint != index.manifest["data_fingerprint"],
+        "data_fingerprint": fingerprint,
+    }

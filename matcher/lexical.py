@@ -18,8 +18,12 @@ class LexicalModel:
 
     def __init__(self, corpus: Sequence[str]) -> None:
         self._vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1,
-            lowercase=True, dtype=np.float32,
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            sublinear_tf=True,
+            min_df=1,
+            lowercase=True,
+            dtype=np.float32,
         )
         self.matrix = self._vectorizer.fit_transform(list(corpus) or [""]).tocsr()
 

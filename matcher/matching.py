@@ -39,12 +39,12 @@ class MatchRequest:
 
 def institution_query(index: PartnerIndex, profile: Profile, vectors_of) -> Query:
     """The query units of an institution, with vectors from the index when it is current there."""
-    texts = {kind: [t for k, _, t in profile.unit_texts() if k == kind]
-             for kind in ("profile", "offer", "need")}
+    texts = {
+        kind: [t for k, _, t in profile.unit_texts() if k == kind] for kind in ("profile", "offer", "need")
+    }
     indexed = index.profiles.get(profile.external_id)
     if indexed is not None and indexed.content_hash == profile.content_hash:
-        vectors = {kind: index.vectors[index.rows_of(profile.external_id, kind)]
-                   for kind in texts}
+        vectors = {kind: index.vectors[index.rows_of(profile.external_id, kind)] for kind in texts}
     else:
         flat = [t for kind in ("profile", "offer", "need") for t in texts[kind]]
         matrix = vectors_of(flat)
@@ -88,13 +88,13 @@ def find_partners(
         raise BadRequest("encoder", f"index built with {index.encoder_id}, encoder is {encoder.id}")
     if request.institution is not None:
         profile = Profile.of(get_institution(session, request.institution))
-        query = institution_query(
-            index, profile, lambda texts: vectors_for(session, encoder, texts))
+        query = institution_query(index, profile, lambda texts: vectors_for(session, encoder, texts))
         session.commit()
     else:
         if request.filters.max_distance_km is not None and request.filters.near is None:
-            raise BadRequest("filters.max_distance_km",
-                             "A distance filter on a text search needs filters.near.")
+            raise BadRequest(
+                "filters.max_distance_km", "A distance filter on a text search needs filters.near."
+            )
         query = text_query(encoder, request.query or "")
     suggestions = Ranker(index, config).rank(query, request.filters, request.k)
     return query, _still_stored(session, suggestions)
@@ -104,13 +104,11 @@ def _still_stored(session: Session, suggestions: list[Suggestion]) -> list[Sugge
     ids = [s.profile.external_id for s in suggestions]
     if not ids:
         return suggestions
-    stored = set(session.scalars(select(Institution.external_id).where(
-        Institution.external_id.in_(ids))))
+    stored = set(session.scalars(select(Institution.external_id).where(Institution.external_id.in_(ids))))
     return [s for s in suggestions if s.profile.external_id in stored]
 
 
-def present(query: Query, suggestion: Suggestion, lang: str = "pl", voice: str = "third"
-            ) -> dict[str, Any]:
+def present(query: Query, suggestion: Suggestion, lang: str = "pl", voice: str = "third") -> dict[str, Any]:
     """A suggestion as the API returns it: public fields, score, parts, reasons, explanation."""
     rows = reasons(suggestion)
     asker = query.profile.name if query.profile is not None else None
@@ -121,4 +119,3 @@ def present(query: Query, suggestion: Suggestion, lang: str = "pl", voice: str =
         "reasons": rows,
         "explanation": render(rows, suggestion, lang=lang, voice=voice, asker=asker),
     }
-

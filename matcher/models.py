@@ -97,9 +97,7 @@ class Offer(_Unit, Base):
     """Something an institution can give partners."""
 
     __tablename__ = "offers"
-    institution_id: Mapped[int] = mapped_column(
-        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
-    )
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
     institution: Mapped[Institution] = relationship(back_populates="offers")
 
 
@@ -107,9 +105,7 @@ class Need(_Unit, Base):
     """Something an institution is looking for."""
 
     __tablename__ = "needs"
-    institution_id: Mapped[int] = mapped_column(
-        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
-    )
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
     institution: Mapped[Institution] = relationship(back_populates="needs")
 
 

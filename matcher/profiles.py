@@ -87,8 +87,13 @@ class Profile:
             "subtype": self.subtype,
             "legal_form": self.legal_form,
             "scope": self.scope,
-            "location": {"town": self.town, "gmina_teryt": self.gmina_teryt,
-                         "powiat_teryt": self.powiat_teryt, "lat": self.lat, "lon": self.lon},
+            "location": {
+                "town": self.town,
+                "gmina_teryt": self.gmina_teryt,
+                "powiat_teryt": self.powiat_teryt,
+                "lat": self.lat,
+                "lon": self.lon,
+            },
             "target_groups": list(self.target_groups),
             "themes": list(self.themes),
         }

@@ -69,8 +69,15 @@ class Suggestion:
 class _Calibrated:
     """Unit-pair match strengths of a query kind against every unit of a target kind."""
 
-    def __init__(self, index: PartnerIndex, query: Query, source: str, target: str,
-                 config: RankingConfig) -> None:
+    def __init__(
+        self,
+        index: PartnerIndex,
+        query: Query,
+        source: str,
+        target: str,
+        config: RankingConfig,
+        lexical_rows=None,
+    ) -> None:
         self.rows = index.rows_of_kind(target)
         self.column = {int(r): i for i, r in enumerate(self.rows)}
         texts = query.texts.get(source, [])
@@ -81,8 +88,7 @@ class _Calibrated:
         self.dense = query.vectors[source] @ index.vectors[self.rows].T
         z = _zscore(self.dense)
         if config.lexical_share > 0:
-            lexical = index.lexical.similarity(index.lexical.transform(texts),
-                                               index.lexical_rows[self.rows])
+            lexical = index.lexical.similarity(lexical_rows, index.lexical_rows[self.rows])
             z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(lexical)
         self.strength = np.clip((z - config.z_floor) / (config.z_full - config.z_floor), 0, 1)
 
@@ -98,8 +104,9 @@ def _zscore(sims: np.ndarray) -> np.ndarray:
     return (sims - mean) / np.maximum(std, 1e-6)
 
 
-def _direction(strength: np.ndarray, profile_strength: np.ndarray, config: RankingConfig
-               ) -> tuple[float, int, int]:
+def _direction(
+    strength: np.ndarray, profile_strength: np.ndarray, config: RankingConfig
+) -> tuple[float, int, int]:
     """Fit of one side's units (rows) by the other side's units (columns).
 
     Returns:
@@ -140,15 +147,20 @@ class Ranker:
 
     def excluded(self, profile: Profile) -> set[str]:
         """The institution itself and its existing partners, in either direction."""
-        return ({profile.external_id} | set(profile.partners)
-                | self._listed_by.get(profile.external_id, set()))
+        return {profile.external_id} | set(profile.partners) | self._listed_by.get(profile.external_id, set())
 
     def candidates(self, query: Query, filters: Filters) -> list[str]:
         """Institutions worth scoring: FAISS neighbours of every query unit, or all that pass filters."""
         n = self.config.candidates_per_unit
         found: set[str] = set()
-        searches = [("need", "offer"), ("offer", "need"), ("profile", "profile"),
-                    ("need", "profile"), ("query", "offer"), ("query", "profile")]
+        searches = [
+            ("need", "offer"),
+            ("offer", "need"),
+            ("profile", "profile"),
+            ("need", "profile"),
+            ("query", "offer"),
+            ("query", "profile"),
+        ]
         for source, target in searches:
             vectors = query.vectors.get(source)
             if vectors is None or not len(vectors):
@@ -164,21 +176,36 @@ class Ranker:
         """Score candidates, apply filters, diversify and cut to k."""
         config = self.config
         excluded = self.excluded(query.profile) if query.is_institution else set()
-        origin = ((query.profile.lat, query.profile.lon) if query.is_institution
-                  else filters.near)
-        pool = [self.index.profiles[c] for c in self.candidates(query, filters)
-                if c not in excluded]
-        pool = [p for p in pool if _passes(p, filters, query.profile, origin)]
+        origin = (query.profile.lat, query.profile.lon) if query.is_institution else filters.near
+        pool = [self.index.profiles[c] for c in self.candidates(query, filters) if c not in excluded]
+        pool = [p for p in pool if passes(p, filters, query.profile, origin)]
         if not pool:
             return []
+        lexical = {
+            s: self.index.lexical.transform(texts)
+            for s, texts in query.texts.items()
+            if texts and config.lexical_share > 0
+        }
         calibrated = {
-            (s, t): _Calibrated(self.index, query, s, t, config)
-            for s, t in (("need", "offer"), ("need", "profile"), ("offer", "need"),
-                         ("profile", "need"), ("profile", "profile"), ("need", "need"),
-                         ("query", "offer"), ("query", "profile"))
+            (s, t): _Calibrated(self.index, query, s, t, config, lexical.get(s))
+            for s, t in (
+                ("need", "offer"),
+                ("need", "profile"),
+                ("offer", "need"),
+                ("profile", "need"),
+                ("profile", "profile"),
+                ("need", "need"),
+                ("query", "offer"),
+                ("query", "profile"),
+            )
             if query.texts.get(s)
         }
         scored = [self._score(query, p, calibrated, origin) for p in pool]
+        if not query.is_institution:
+            # A text search lists only institutions that match it in some way.
+            scored = [
+                s for s in scored if s.values.get("complement", 0) > 0 or s.values.get("profile", 0) > 0
+            ]
         scored.sort(key=lambda s: (-s.score, s.profile.external_id))
         diversify = config.diversify and not filters.restricts_sector
         return select_diverse(scored, min(k, config.max_k), config, diversify)
@@ -202,17 +229,22 @@ class Ranker:
             fit_in, row, col = _direction(s_no, s_np[:, 0] if s_np.size else np.zeros(len(s_no)), config)
             if row >= 0 and fit_in > 0:
                 evidence["need_offer"] = _pair_evidence(
-                    query.texts["need"][row], other.offers[col] if col >= 0 else None,
-                    float(d_no[row, col]) if col >= 0 else None, fit_in)
+                    query.texts["need"][row],
+                    other.offers[col] if col >= 0 else None,
+                    float(d_no[row, col]) if col >= 0 else None,
+                    fit_in,
+                )
             s_on, d_on = pair("offer", "need")
             s_pn, _ = pair("profile", "need")
             # Their needs are the rows here: transpose so each of their needs seeks our offers.
-            fit_out, row, col = _direction(s_on.T, s_pn[0] if s_pn.size else np.zeros(s_on.shape[1]),
-                                           config)
+            fit_out, row, col = _direction(s_on.T, s_pn[0] if s_pn.size else np.zeros(s_on.shape[1]), config)
             if row >= 0 and fit_out > 0:
                 evidence["offer_need"] = _pair_evidence(
-                    other.needs[row], query.texts["offer"][col] if col >= 0 else None,
-                    float(d_on[col, row]) if col >= 0 else None, fit_out)
+                    other.needs[row],
+                    query.texts["offer"][col] if col >= 0 else None,
+                    float(d_on[col, row]) if col >= 0 else None,
+                    fit_out,
+                )
             if config.reciprocal:
                 values["complement"] = (fit_in + fit_out) / 2
                 values["reciprocity"] = min(fit_in, fit_out)
@@ -231,8 +263,10 @@ class Ranker:
                 values["competition"] = -clash * same_kind
                 if clash > 0:
                     r, c = np.unravel_index(int(s_nn.argmax()), s_nn.shape)
-                    evidence["competition"] = {"our_need": query.texts["need"][r],
-                                               "their_need": other.needs[c]}
+                    evidence["competition"] = {
+                        "our_need": query.texts["need"][r],
+                        "their_need": other.needs[c],
+                    }
             else:
                 values["competition"] = 0.0
             overlap_groups, groups = _overlap(me.target_groups, other.target_groups)
@@ -246,8 +280,11 @@ class Ranker:
             values["complement"] = fit
             if fit > 0:
                 evidence["query_offer"] = _pair_evidence(
-                    query.texts["query"][0], other.offers[col] if col >= 0 else None,
-                    float(d_qo[0, col]) if col >= 0 else None, fit)
+                    query.texts["query"][0],
+                    other.offers[col] if col >= 0 else None,
+                    float(d_qo[0, col]) if col >= 0 else None,
+                    fit,
+                )
             values["profile"] = float(s_qp[0, 0]) if s_qp.size else 0.0
             evidence["profile_similarity"] = float(d_qp[0, 0]) if d_qp.size else 0.0
         if origin is not None:
@@ -262,14 +299,22 @@ class Ranker:
         radius = self.config.radius_km
         reach_km = max(radius.get(other.scope, 15.0), radius.get(me.scope, 15.0) if me else 0.0)
         value = 1.0 if km <= reach_km else math.exp(-(km - reach_km) / reach_km)
-        return value, {"km": round(km, 1), "reach_km": reach_km, "their_scope": other.scope,
-                       "our_scope": me.scope if me else None,
-                       "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt)}
+        return value, {
+            "km": round(km, 1),
+            "reach_km": reach_km,
+            "their_scope": other.scope,
+            "our_scope": me.scope if me else None,
+            "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),
+        }
 
 
 def _pair_evidence(need: str, offer: str | None, similarity: float | None, strength: float) -> dict:
-    return {"need": need, "offer": offer, "similarity": None if similarity is None else round(similarity, 3),
-            "strength": round(strength, 3)}
+    return {
+        "need": need,
+        "offer": offer,
+        "similarity": None if similarity is None else round(similarity, 3),
+        "strength": round(strength, 3),
+    }
 
 
 def _sector(me: Profile, other: Profile) -> tuple[float, dict]:
@@ -280,17 +325,30 @@ def _sector(me: Profile, other: Profile) -> tuple[float, dict]:
         value, relation = 1.0, "complementary"
     else:
         value, relation = 0.5, "cross"
-    return value, {"ours": me.category, "theirs": other.category, "relation": relation,
-                   "why": term.key if term else None}
+    return value, {
+        "ours": me.category,
+        "theirs": other.category,
+        "relation": relation,
+        "why": term.key if term else None,
+    }
 
 
 def _any_filter(filters: Filters) -> bool:
-    return any([filters.category, filters.powiat_teryt, filters.target_group, filters.theme,
-                filters.scope, filters.max_distance_km is not None, filters.same_sector,
-                filters.cross_sector_only])
+    return any(
+        [
+            filters.category,
+            filters.powiat_teryt,
+            filters.target_group,
+            filters.theme,
+            filters.scope,
+            filters.max_distance_km is not None,
+            filters.same_sector,
+            filters.cross_sector_only,
+        ]
+    )
 
 
-def _passes(p: Profile, f: Filters, me: Profile | None, origin) -> bool:
+def passes(p: Profile, f: Filters, me: Profile | None, origin) -> bool:
     if f.category and p.category not in f.category:
         return False
     if f.powiat_teryt and p.powiat_teryt not in f.powiat_teryt:
@@ -311,8 +369,9 @@ def _passes(p: Profile, f: Filters, me: Profile | None, origin) -> bool:
     return True
 
 
-def select_diverse(ranked: list[Suggestion], k: int, config: RankingConfig,
-                   diversify: bool) -> list[Suggestion]:
+def select_diverse(
+    ranked: list[Suggestion], k: int, config: RankingConfig, diversify: bool
+) -> list[Suggestion]:
     """Cut a ranked list to k with sector quotas and a fair slot for undervalued kinds.
 
     A sector already holding its quota waits until the other sectors run out; if no
@@ -338,8 +397,7 @@ def select_diverse(ranked: list[Suggestion], k: int, config: RankingConfig,
     if chosen and len(chosen) == k and not any(_undervalued(s) for s in chosen):
         floor = chosen[-1].score * config.undervalued_floor if chosen[-1].score > 0 else chosen[-1].score
         taken = {id(s) for s in chosen}
-        fair = next((s for s in ranked if id(s) not in taken and _undervalued(s)
-                     and s.score >= floor), None)
+        fair = next((s for s in ranked if id(s) not in taken and _undervalued(s) and s.score >= floor), None)
         if fair is not None:
             chosen[-1] = fair
     chosen.sort(key=lambda s: (-s.score, s.profile.external_id))

@@ -71,8 +71,9 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
         try:
             payload = payload.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ImportRejected([{"index": None, "field": "_file",
-                                   "message": f"Not UTF-8 text: {exc}"}]) from exc
+            raise ImportRejected(
+                [{"index": None, "field": "_file", "message": f"Not UTF-8 text: {exc}"}]
+            ) from exc
     text = payload.lstrip("\ufeff").strip()
     if not text:
         raise ImportRejected([{"index": None, "field": "_file", "message": "The file is empty."}])
@@ -80,8 +81,9 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ImportRejected([{"index": None, "line": exc.lineno, "field": "_file",
-                                   "message": f"Invalid JSON: {exc.msg}"}]) from exc
+            raise ImportRejected(
+                [{"index": None, "line": exc.lineno, "field": "_file", "message": f"Invalid JSON: {exc.msg}"}]
+            ) from exc
         records = [SourceRecord(item, i) for i, item in enumerate(data)]
     else:
         records, errors = [], []
@@ -91,14 +93,27 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
             try:
                 records.append(SourceRecord(json.loads(line), len(records), lineno))
             except json.JSONDecodeError as exc:
-                errors.append({"index": len(records), "line": lineno, "field": "_record",
-                               "message": f"Invalid JSON: {exc.msg}"})
+                errors.append(
+                    {
+                        "index": len(records),
+                        "line": lineno,
+                        "field": "_record",
+                        "message": f"Invalid JSON: {exc.msg}",
+                    }
+                )
                 records.append(SourceRecord(None, len(records), lineno))
         if errors:
             raise ImportRejected(errors)
     if len(records) > MAX_RECORDS:
-        raise ImportRejected([{"index": None, "field": "_file",
-                               "message": f"Too many records ({len(records)} > {MAX_RECORDS})."}])
+        raise ImportRejected(
+            [
+                {
+                    "index": None,
+                    "field": "_file",
+                    "message": f"Too many records ({len(records)} > {MAX_RECORDS}).",
+                }
+            ]
+        )
     return records
 
 
@@ -107,9 +122,7 @@ def content_hash(card: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(card, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def import_records(
-    session: Session, records: Iterable[SourceRecord], partial: bool = False
-) -> ImportReport:
+def import_records(session: Session, records: Iterable[SourceRecord], partial: bool = False) -> ImportReport:
     """Validate records and upsert them by external_id in one transaction.
 
     Args:
@@ -126,8 +139,12 @@ def import_records(
     for record in records:
         card, errors = validate_card(record.data)
         if card is not None and card["external_id"] in seen:
-            errors = [{"field": "external_id", "message":
-                       f"Duplicate of the record at index {seen[card['external_id']]}."}]
+            errors = [
+                {
+                    "field": "external_id",
+                    "message": f"Duplicate of the record at index {seen[card['external_id']]}.",
+                }
+            ]
         if errors:
             report.errors.extend(_located(record, errors))
             continue
@@ -138,12 +155,17 @@ def import_records(
     ids_in_file = {card["external_id"] for _, card in cards}
     accepted = []
     for record, card in cards:
-        missing = [(i, p) for i, p in enumerate(card["partners"])
-                   if p not in known and p not in ids_in_file]
+        missing = [(i, p) for i, p in enumerate(card["partners"]) if p not in known and p not in ids_in_file]
         if missing:
-            report.errors.extend(_located(record, [
-                {"field": f"partners.{i}", "message": f"Unknown partner external_id {p!r}."}
-                for i, p in missing]))
+            report.errors.extend(
+                _located(
+                    record,
+                    [
+                        {"field": f"partners.{i}", "message": f"Unknown partner external_id {p!r}."}
+                        for i, p in missing
+                    ],
+                )
+            )
         else:
             accepted.append(card)
     if report.errors and not partial:
@@ -176,9 +198,7 @@ def _located(record: SourceRecord, errors: list[dict[str, str]]) -> list[dict[st
 
 def _upsert(session: Session, card: dict[str, Any]) -> tuple[Institution, str]:
     digest = content_hash(card)
-    institution = session.scalar(
-        select(Institution).where(Institution.external_id == card["external_id"])
-    )
+    institution = session.scalar(select(Institution).where(Institution.external_id == card["external_id"]))
     if institution is not None and institution.content_hash == digest:
         return institution, "unchanged"
     state = "updated" if institution is not None else "created"
@@ -203,19 +223,25 @@ def _upsert(session: Session, card: dict[str, Any]) -> tuple[Institution, str]:
     institution.contact_email = contact.get("email")
     institution.contact_phone = contact.get("phone")
     institution.contact_www = contact.get("www")
-    institution.offers = [Offer(position=i, title=u["title"].strip(), description=u["description"])
-                          for i, u in enumerate(card["offers"])]
-    institution.needs = [Need(position=i, title=u["title"].strip(), description=u["description"])
-                         for i, u in enumerate(card["needs"])]
+    institution.offers = [
+        Offer(position=i, title=u["title"].strip(), description=u["description"])
+        for i, u in enumerate(card["offers"])
+    ]
+    institution.needs = [
+        Need(position=i, title=u["title"].strip(), description=u["description"])
+        for i, u in enumerate(card["needs"])
+    ]
     institution.content_hash = digest
     institution.updated_at = utcnow()
     return institution, state
 
 
 def _set_partners(session: Session, institution: Institution, external_ids: list[str]) -> None:
-    partners = session.scalars(
-        select(Institution).where(Institution.external_id.in_(external_ids))
-    ).all() if external_ids else []
+    partners = (
+        session.scalars(select(Institution).where(Institution.external_id.in_(external_ids))).all()
+        if external_ids
+        else []
+    )
     institution.partners = sorted(partners, key=lambda p: p.external_id)
 
 
@@ -241,8 +267,11 @@ def get_institution(session: Session, external_id: str) -> Institution:
     institution = session.scalar(
         select(Institution)
         .where(Institution.external_id == external_id)
-        .options(selectinload(Institution.offers), selectinload(Institution.needs),
-                 selectinload(Institution.partners))
+        .options(
+            selectinload(Institution.offers),
+            selectinload(Institution.needs),
+            selectinload(Institution.partners),
+        )
     )
     if institution is None:
         raise NotFound(external_id)
@@ -273,20 +302,31 @@ def list_institutions(
         query = query.where(Institution.name.ilike(f"%{search}%"))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
-        query.order_by(Institution.external_id).offset(offset).limit(limit)
-        .options(selectinload(Institution.offers), selectinload(Institution.needs),
-                 selectinload(Institution.partners))
+        query.order_by(Institution.external_id)
+        .offset(offset)
+        .limit(limit)
+        .options(
+            selectinload(Institution.offers),
+            selectinload(Institution.needs),
+            selectinload(Institution.partners),
+        )
     ).all()
     return list(rows), int(total or 0)
 
 
 def load_all(session: Session) -> list[Institution]:
     """Every institution with offers, needs and partners loaded, ordered by external id."""
-    return list(session.scalars(
-        select(Institution).order_by(Institution.external_id)
-        .options(selectinload(Institution.offers), selectinload(Institution.needs),
-                 selectinload(Institution.partners))
-    ))
+    return list(
+        session.scalars(
+            select(Institution)
+            .order_by(Institution.external_id)
+            .options(
+                selectinload(Institution.offers),
+                selectinload(Institution.needs),
+                selectinload(Institution.partners),
+            )
+        )
+    )
 
 
 def data_fingerprint(session: Session) -> str:

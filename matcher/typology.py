@@ -68,8 +68,16 @@ SUBTYPES: dict[str, dict[str, Term]] = {
     "5": _terms(
         ("special_school", "szkoła specjalna", "special school"),
         ("job_preparation_school", "szkoła przysposabiająca do pracy", "job-preparation school"),
-        ("special_education_centre", "specjalny ośrodek szkolno-wychowawczy", "special school-and-education centre"),
-        ("correctional_school", "szkoła w zakładzie poprawczym lub karnym", "school in a correctional facility or prison"),
+        (
+            "special_education_centre",
+            "specjalny ośrodek szkolno-wychowawczy",
+            "special school-and-education centre",
+        ),
+        (
+            "correctional_school",
+            "szkoła w zakładzie poprawczym lub karnym",
+            "school in a correctional facility or prison",
+        ),
     ),
     "6": _terms(
         ("vocational_training_firm", "firma szkoleniowa", "vocational training firm"),
@@ -106,7 +114,11 @@ SUBTYPES: dict[str, dict[str, Term]] = {
     ),
     "public": _terms(
         ("labour_office", "urząd pracy", "labour office"),
-        ("counselling_centre", "poradnia psychologiczno-pedagogiczna", "psychological and pedagogical counselling centre"),
+        (
+            "counselling_centre",
+            "poradnia psychologiczno-pedagogiczna",
+            "psychological and pedagogical counselling centre",
+        ),
         ("local_government", "samorząd", "local government"),
         ("social_welfare", "ośrodek pomocy społecznej", "social welfare centre"),
         ("teacher_training_centre", "ośrodek doskonalenia nauczycieli", "teacher training centre"),
@@ -185,36 +197,81 @@ def label(terms: dict[str, Term], key: str, lang: str = "pl") -> str:
 COMPLEMENTARY: dict[frozenset[str], Term] = {
     frozenset(pair): Term("+".join(sorted(pair)), pl, en)
     for pair, pl, en in (
-        (("2", "employer"), "szkoła zyskuje praktyki i kontakt z rynkiem pracy, pracodawca przyszłe kadry",
-         "the school gains internships and contact with work, the employer its future staff"),
-        (("3", "employer"), "kursy zawodowe spotykają realne potrzeby kadrowe firm",
-         "vocational courses meet the real staffing needs of firms"),
-        (("2", "4"), "kultura daje szkole przestrzeń i zajęcia, szkoła daje kulturze widownię",
-         "culture gives the school venues and activities, the school gives culture an audience"),
-        (("2", "1"), "uczelnia wnosi wiedzę i laboratoria, szkoła przyszłych studentów",
-         "the university brings expertise and labs, the school future students"),
-        (("2", "8"), "doradztwo rolnicze wspiera kształcenie rolnicze i wiejskie szkoły",
-         "agricultural advisers support farming education and rural schools"),
-        (("3", "8"), "ośrodki rolnicze i centra kształcenia razem szkolą dorosłych na wsi",
-         "agricultural centres and training centres jointly train rural adults"),
-        (("8", "employer"), "doradcy rolni i gospodarstwa wymieniają się wiedzą i praktyką",
-         "agricultural advisers and farms exchange expertise and practice"),
-        (("5", "7"), "sport i hobby dają uczniom szkół specjalnych rozwój i integrację",
-         "sport and hobbies give special-school pupils development and inclusion"),
-        (("5", "4"), "kultura otwiera się na uczniów z niepełnosprawnościami",
-         "culture opens up to pupils with disabilities"),
-        (("5", "employer"), "pracodawca daje uczniom szkoły specjalnej przygotowanie do pracy",
-         "the employer prepares special-school pupils for work"),
-        (("2", "7"), "kluby i pracownie rozszerzają ofertę zajęć szkoły",
-         "clubs and hobby centres extend what the school can offer"),
-        (("6", "public"), "firmy szkoleniowe realizują szkolenia dla osób, którym pomagają urzędy",
-         "training firms train the people public bodies support"),
-        (("3", "public"), "centra kształcenia szkolą osoby kierowane przez urzędy pracy",
-         "training centres train people sent by labour offices"),
-        (("4", "ngo"), "organizacje wnoszą wolontariuszy i projekty, kultura miejsce i program",
-         "NGOs bring volunteers and projects, culture a venue and a programme"),
-        (("1", "*"), "uczelnia może być partnerem każdego: wiedza, badania, studenci",
-         "a university can partner anyone: expertise, research, students"),
+        (
+            ("2", "employer"),
+            "szkoła zyskuje praktyki i kontakt z rynkiem pracy, pracodawca przyszłe kadry",
+            "the school gains internships and contact with work, the employer its future staff",
+        ),
+        (
+            ("3", "employer"),
+            "kursy zawodowe spotykają realne potrzeby kadrowe firm",
+            "vocational courses meet the real staffing needs of firms",
+        ),
+        (
+            ("2", "4"),
+            "kultura daje szkole przestrzeń i zajęcia, szkoła daje kulturze widownię",
+            "culture gives the school venues and activities, the school gives culture an audience",
+        ),
+        (
+            ("2", "1"),
+            "uczelnia wnosi wiedzę i laboratoria, szkoła przyszłych studentów",
+            "the university brings expertise and labs, the school future students",
+        ),
+        (
+            ("2", "8"),
+            "doradztwo rolnicze wspiera kształcenie rolnicze i wiejskie szkoły",
+            "agricultural advisers support farming education and rural schools",
+        ),
+        (
+            ("3", "8"),
+            "ośrodki rolnicze i centra kształcenia razem szkolą dorosłych na wsi",
+            "agricultural centres and training centres jointly train rural adults",
+        ),
+        (
+            ("8", "employer"),
+            "doradcy rolni i gospodarstwa wymieniają się wiedzą i praktyką",
+            "agricultural advisers and farms exchange expertise and practice",
+        ),
+        (
+            ("5", "7"),
+            "sport i hobby dają uczniom szkół specjalnych rozwój i integrację",
+            "sport and hobbies give special-school pupils development and inclusion",
+        ),
+        (
+            ("5", "4"),
+            "kultura otwiera się na uczniów z niepełnosprawnościami",
+            "culture opens up to pupils with disabilities",
+        ),
+        (
+            ("5", "employer"),
+            "pracodawca daje uczniom szkoły specjalnej przygotowanie do pracy",
+            "the employer prepares special-school pupils for work",
+        ),
+        (
+            ("2", "7"),
+            "kluby i pracownie rozszerzają ofertę zajęć szkoły",
+            "clubs and hobby centres extend what the school can offer",
+        ),
+        (
+            ("6", "public"),
+            "firmy szkoleniowe realizują szkolenia dla osób, którym pomagają urzędy",
+            "training firms train the people public bodies support",
+        ),
+        (
+            ("3", "public"),
+            "centra kształcenia szkolą osoby kierowane przez urzędy pracy",
+            "training centres train people sent by labour offices",
+        ),
+        (
+            ("4", "ngo"),
+            "organizacje wnoszą wolontariuszy i projekty, kultura miejsce i program",
+            "NGOs bring volunteers and projects, culture a venue and a programme",
+        ),
+        (
+            ("1", "*"),
+            "uczelnia może być partnerem każdego: wiedza, badania, studenci",
+            "a university can partner anyone: expertise, research, students",
+        ),
     )
 }
 

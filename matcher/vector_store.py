@@ -44,7 +44,10 @@ def stored_vectors(session: Session, encoder_id: str, hashes: Sequence[str]) -> 
 
 
 def vectors_for(
-    session: Session, encoder: Encoder, texts: Sequence[str], stats: EncodeStats | None = None,
+    session: Session,
+    encoder: Encoder,
+    texts: Sequence[str],
+    stats: EncodeStats | None = None,
     encode_missing: bool = True,
 ) -> np.ndarray:
     """Return one vector per text, encoding and storing only texts not cached yet.
@@ -73,8 +76,14 @@ def vectors_for(
         fresh = encoder.encode([first_text[h] for h in missing])
         for digest, vector in zip(missing, fresh, strict=True):
             found[digest] = vector
-            session.add(StoredVector(text_hash=digest, encoder_id=encoder.id, dim=encoder.dim,
-                                     vector=vector.astype(np.float32).tobytes()))
+            session.add(
+                StoredVector(
+                    text_hash=digest,
+                    encoder_id=encoder.id,
+                    dim=encoder.dim,
+                    vector=vector.astype(np.float32).tobytes(),
+                )
+            )
     stats.encoded += len(missing)
     stats.reused += len(set(hashes)) - len(missing)
     if not texts:

@@ -29,8 +29,12 @@ def admin_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if current_app.config.get("ADMIN_TOKEN") and not is_admin():
-            raise APIError(401, "unauthorized", "This action needs the admin token.",
-                           [{"field": "Authorization", "message": "Bearer token required."}])
+            raise APIError(
+                401,
+                "unauthorized",
+                "This action needs the admin token.",
+                [{"field": "Authorization", "message": "Bearer token required."}],
+            )
         return view(*args, **kwargs)
 
     return wrapper

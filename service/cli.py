@@ -13,12 +13,13 @@ from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
 from matcher.index import IndexMissing, build_index, current_generation, index_status
 from matcher.registry import ImportRejected, count_institutions, import_records, parse_import
+from service.config import PROJECT_ROOT
 from service.state import db_session, resources
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app (so `flask --app service` has them too)."""
-    for command in (import_command, reindex_command, bootstrap_command, status_command):
+    for command in (import_command, reindex_command, bootstrap_command, status_command, evaluate_command):
         app.cli.add_command(command)
 
 
@@ -45,8 +46,10 @@ def import_command(files: tuple[str, ...], partial: bool) -> None:
             failed = True
             continue
         summary = report.as_dict()
-        click.echo(f"{name}: {summary['created']} created, {summary['updated']} updated, "
-                   f"{summary['unchanged']} unchanged, {summary['rejected']} rejected")
+        click.echo(
+            f"{name}: {summary['created']} created, {summary['updated']} updated, "
+            f"{summary['unchanged']} unchanged, {summary['rejected']} rejected"
+        )
     if failed:
         sys.exit(1)
 
@@ -59,9 +62,11 @@ def reindex_command(from_stored: bool) -> None:
     res = resources()
     index = build_index(db_session(), res.encoder, res.index_dir, from_stored_only=from_stored)
     m = index.manifest
-    click.echo(f"index {m['generation']}: {m['institutions']} institutions, "
-               f"{sum(m['units'].values())} units ({m['encoded']} encoded, {m['reused']} reused) "
-               f"in {m['build_seconds']:.1f} s with {m['encoder_id']}")
+    click.echo(
+        f"index {m['generation']}: {m['institutions']} institutions, "
+        f"{sum(m['units'].values())} units ({m['encoded']} encoded, {m['reused']} reused) "
+        f"in {m['build_seconds']:.1f} s with {m['encoder_id']}"
+    )
 
 
 @click.command("status")
@@ -86,7 +91,7 @@ def bootstrap() -> None:
     session, res = db_session(), resources()
     if count_institutions(session) == 0:
         seed_dir = Path(current_app.config["SEED_DIR"])
-        files = sorted(seed_dir.glob("*.jsonl")) + sorted(seed_dir.glob("*.json"))
+        files = sorted(seed_dir.glob("*.jsonl"))
         records = [r for f in files for r in parse_import(f.read_bytes())]
         for i, record in enumerate(records):
             record.index, record.line = i, None
@@ -105,8 +110,7 @@ def bootstrap() -> None:
         started = time.perf_counter()
         index = build_index(session, res.encoder, res.index_dir)
         res.live.put(index)
-        click.echo(f"built index {index.manifest['generation']} in "
-                   f"{time.perf_counter() - started:.1f} s")
+        click.echo(f"built index {index.manifest['generation']} in {time.perf_counter() - started:.1f} s")
     else:
         click.echo(f"index {current_generation(res.index_dir)} is current")
 
@@ -129,8 +133,11 @@ def create_cli_app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(create_app=create_cli_app, add_default_commands=False,
-                 help="Admin commands of the Małopolska partner-matching service.")
+cli = FlaskGroup(
+    create_app=create_cli_app,
+    add_default_commands=False,
+    help="Admin commands of the Małopolska partner-matching service.",
+)
 cli.add_command(run_command)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
@@ -139,3 +146,73 @@ cli.add_command(routes_command)
 def main() -> None:
     """Entry point of the `matcher` console script."""
     cli.main(prog_name="matcher")
+
+
+@click.command("evaluate")
+@click.option(
+    "--queries",
+    "queries_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=str(PROJECT_ROOT / "seed_data" / "eval" / "queries.json"),
+    show_default=True,
+)
+@click.option(
+    "--seed-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Fiszki the labels refer to (default: MATCHER_SEED_DIR).",
+)
+@click.option(
+    "--database",
+    default=None,
+    help="Evaluation database URL (default: a SQLite file in the instance folder).",
+)
+@click.option("--split", default=None, help="Only this split (dev or test).")
+@click.option("--limit", type=int, default=None, help="Only the first N queries (a quick slice).")
+@click.option("--ablations/--no-ablations", default=True, show_default=True)
+@click.option(
+    "--embedding-dev",
+    type=click.Path(dir_okay=False),
+    show_default=True,
+    default=str(PROJECT_ROOT / "seed_data" / "eval" / "embedding_dev_pl.json"),
+    help="Also score the encoder on this retrieval dev set ('' to skip).",
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False), default="reports/evaluation.json", show_default=True
+)
+@with_appcontext
+def evaluate_command(
+    queries_path, seed_dir, database, split, limit, ablations, embedding_dev, output
+) -> None:
+    """Measure ranking quality on the labelled set: system, ablations, two baselines."""
+    from flask import current_app
+
+    from matcher.db import make_engine, make_session_factory
+    from matcher.evaluation import (
+        build_evaluation_index,
+        embedding_dev_metrics,
+        evaluate,
+        format_report,
+        load_labelled,
+    )
+
+    instance = Path(current_app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    sessions = make_session_factory(make_engine(database or f"sqlite:///{instance / 'evaluation.db'}"))
+    encoder = resources().encoder
+    seed = Path(seed_dir or current_app.config["SEED_DIR"])
+    queries = load_labelled(Path(queries_path))
+    if split:
+        queries = [q for q in queries if q.split == split]
+    queries = queries[:limit] if limit else queries
+    with sessions() as session:
+        index = build_evaluation_index(
+            session, encoder, sorted(seed.glob("*.jsonl")), instance / "evaluation-index"
+        )
+        report = evaluate(session, index, encoder, queries, with_ablations=ablations)
+    if embedding_dev:
+        report["embedding_dev"] = {encoder.id: embedding_dev_metrics(encoder, Path(embedding_dev))}
+    click.echo(format_report(report))
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    click.echo(f"\nwritten to {output}")

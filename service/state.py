@@ -47,8 +47,7 @@ def init_app(app: Flask) -> None:
     """Create the engine and tables; close the request's session after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
-        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True)
+        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     app.extensions["matcher"] = Resources(
         sessions=make_session_factory(engine),
         encoder_spec=app.config["ENCODER"],

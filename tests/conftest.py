@@ -21,14 +21,16 @@ def small_cards() -> list[dict]:
 @pytest.fixture
 def app(tmp_path):
     """An app with an empty database, the fast hashing encoder and no admin token."""
-    return create_app({
-        "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-        "INDEX_DIR": str(tmp_path / "index"),
-        "ENCODER": "hashing",
-        "SEED_DIR": str(DATA),
-        "ADMIN_TOKEN": None,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+            "INDEX_DIR": str(tmp_path / "index"),
+            "ENCODER": "hashing",
+            "SEED_DIR": str(DATA),
+            "ADMIN_TOKEN": None,
+        }
+    )
 
 
 @pytest.fixture

@@ -26,16 +26,12 @@ GMINA_KINDS = {"1": "miejska", "2": "wiejska", "3": "miejsko-wiejska"}
 def ascii_fold(text: str) -> str:
     """Lower-case and strip diacritics (ł too) for joining GeoNames spellings."""
     text = text.replace("ł", "l").replace("Ł", "L")
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    ).lower()
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
 
 
 def km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 12742 * math.asin(math.sqrt(h))
 
 
@@ -105,8 +101,15 @@ def main() -> None:
     for gmina in gminy:
         seat = seats.get(gmina["gmina_teryt"])
         if seat:
-            rows.append({**gmina, "town": seat["name"], "lat": seat["point"][0],
-                         "lon": seat["point"][1], "population": seat["population"]})
+            rows.append(
+                {
+                    **gmina,
+                    "town": seat["name"],
+                    "lat": seat["point"][0],
+                    "lon": seat["point"][1],
+                    "population": seat["population"],
+                }
+            )
     seat_ids = {id(s) for s in seats.values()}
     # Remaining places: nearest seated gmina, a rough but honest join for villages.
     seated = [(g, seats[g["gmina_teryt"]]) for g in gminy if g["gmina_teryt"] in seats]
@@ -120,14 +123,20 @@ def main() -> None:
         )
         if km(seat["point"], place["point"]) > 12:
             continue
-        rows.append({**gmina, "town": place["name"], "lat": place["point"][0],
-                     "lon": place["point"][1], "population": place["population"]})
+        rows.append(
+            {
+                **gmina,
+                "town": place["name"],
+                "lat": place["point"][0],
+                "lon": place["point"][1],
+                "population": place["population"],
+            }
+        )
 
     rows.sort(key=lambda r: (r["gmina_teryt"], -r["population"]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "w", encoding="utf-8", newline="") as fh:
-        fields = ["town", "gmina", "gmina_kind", "gmina_teryt", "powiat_teryt", "lat", "lon",
-                  "population"]
+        fields = ["town", "gmina", "gmina_kind", "gmina_teryt", "powiat_teryt", "lat", "lon", "population"]
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         for row in rows:

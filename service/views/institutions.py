@@ -27,12 +27,21 @@ def index():
     args = request.args
     limit = _int_arg("limit", 50, 1, 500)
     offset = _int_arg("offset", 0, 0, 10**9)
-    rows, total = list_institutions(db_session(), category=args.get("category"),
-                                    powiat_teryt=args.get("powiat_teryt"), search=args.get("q"),
-                                    offset=offset, limit=limit)
+    rows, total = list_institutions(
+        db_session(),
+        category=args.get("category"),
+        powiat_teryt=args.get("powiat_teryt"),
+        search=args.get("q"),
+        offset=offset,
+        limit=limit,
+    )
     admin = is_admin()
-    return {"total": total, "offset": offset, "limit": limit,
-            "items": [InstitutionOut.dump(i, admin) for i in rows]}
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "items": [InstitutionOut.dump(i, admin) for i in rows],
+    }
 
 
 @bp.get("/institutions/<external_id>")
@@ -51,9 +60,12 @@ def create():
         except LookupError:
             pass
         else:
-            raise APIError(409, "conflict", "An institution with this external_id exists; "
-                           "use PUT to replace it.",
-                           [{"field": "external_id", "message": "Already exists."}])
+            raise APIError(
+                409,
+                "conflict",
+                "An institution with this external_id exists; use PUT to replace it.",
+                [{"field": "external_id", "message": "Already exists."}],
+            )
     institution, _ = upsert_card(session, body)
     return InstitutionOut.dump(institution, is_admin()), 201
 
@@ -63,8 +75,12 @@ def create():
 def replace(external_id: str):
     body = _json_object()
     if body.setdefault("external_id", external_id) != external_id:
-        raise APIError(409, "conflict", "external_id in the body differs from the path.",
-                       [{"field": "external_id", "message": "Must equal the id in the path."}])
+        raise APIError(
+            409,
+            "conflict",
+            "external_id in the body differs from the path.",
+            [{"field": "external_id", "message": "Must equal the id in the path."}],
+        )
     institution, created = upsert_card(db_session(), body)
     return InstitutionOut.dump(institution, is_admin()), 201 if created else 200
 
@@ -97,8 +113,12 @@ def suggestions(external_id: str):
 def _json_object() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise APIError(400, "bad_request", "The request body must be a JSON object.",
-                       [{"field": "_body", "message": "Expected a JSON object."}])
+        raise APIError(
+            400,
+            "bad_request",
+            "The request body must be a JSON object.",
+            [{"field": "_body", "message": "Expected a JSON object."}],
+        )
     return body
 
 
@@ -109,9 +129,17 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise APIError(422, "validation_error", f"{name} must be an integer.",
-                       [{"field": name, "message": "Not a valid integer."}]) from None
+        raise APIError(
+            422,
+            "validation_error",
+            f"{name} must be an integer.",
+            [{"field": name, "message": "Not a valid integer."}],
+        ) from None
     if not low <= value <= high:
-        raise APIError(422, "validation_error", f"{name} must be between {low} and {high}.",
-                       [{"field": name, "message": f"Must be between {low} and {high}."}])
+        raise APIError(
+            422,
+            "validation_error",
+            f"{name} must be between {low} and {high}.",
+            [{"field": name, "message": f"Must be between {low} and {high}."}],
+        )
     return value

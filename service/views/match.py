@@ -27,6 +27,10 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     return {
         "k": req.k,
         "results": [present(query, s, lang=lang, voice=voice) for s in suggestions],
-        "index": {"generation": manifest["generation"], "encoder": manifest["encoder_id"],
-                  "built_at": manifest["built_at"], "institutions": manifest["institutions"]},
+        "index": {
+            "generation": manifest["generation"],
+            "encoder": manifest["encoder_id"],
+            "built_at": manifest["built_at"],
+            "institutions": manifest["institutions"],
+        },
     }

@@ -8,7 +8,14 @@ import pytest
 from embeddings import load_encoder
 from matcher import index as index_module
 from matcher.db import make_engine, make_session_factory
-from matcher.index import IndexMismatch, IndexMissing, LiveIndex, PartnerIndex, build_index, current_generation
+from matcher.index import (
+    IndexMismatch,
+    IndexMissing,
+    LiveIndex,
+    PartnerIndex,
+    build_index,
+    current_generation,
+)
 from matcher.registry import import_records, parse_import
 from tests.conftest import SMALL
 

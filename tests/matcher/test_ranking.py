@@ -69,8 +69,26 @@ def test_same_sector_filter_overrides_the_cross_sector_default(world):
 
 
 def _fake(category: str, score: float, subtype: str = "x") -> Suggestion:
-    profile = Profile(f"{category}-{score}", "n", category, subtype, "public", "gmina", "t", "1261011",
-                      "1261", 50.0, 20.0, "", (), (), (), (), (), "h")
+    profile = Profile(
+        f"{category}-{score}",
+        "n",
+        category,
+        subtype,
+        "public",
+        "gmina",
+        "t",
+        "1261011",
+        "1261",
+        50.0,
+        20.0,
+        "",
+        (),
+        (),
+        (),
+        (),
+        (),
+        "h",
+    )
     return Suggestion(profile, score, {"complement": score}, {}, {})
 
 
@@ -85,8 +103,10 @@ def test_sector_quota_caps_one_sector_in_the_top_ten():
 
 
 def test_undervalued_kind_gets_a_fair_slot_when_close():
-    ranked = [_fake(c, 1 - i / 100) for i, c in enumerate(["1", "2", "3", "4", "6", "ngo", "employer",
-                                                           "public", "1", "2"])]
+    ranked = [
+        _fake(c, 1 - i / 100)
+        for i, c in enumerate(["1", "2", "3", "4", "6", "ngo", "employer", "public", "1", "2"])
+    ]
     ranked.append(_fake("7", 0.9))
     top = select_diverse(sorted(ranked, key=lambda s: -s.score), 10, DEFAULT_CONFIG, diversify=True)
     assert any(s.profile.category == "7" for s in top)

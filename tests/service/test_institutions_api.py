@@ -56,26 +56,29 @@ def test_jsonl_syntax_error_reports_the_line(client):
     assert response.json["error"]["fields"][0]["line"] == 4
 
 
-@pytest.mark.parametrize("mutate, field", [
-    (lambda c: c.pop("external_id"), "external_id"),
-    (lambda c: c.update(external_id="has space"), "external_id"),
-    (lambda c: c.update(name=""), "name"),
-    (lambda c: c.update(category=9), "category"),
-    (lambda c: c.update(category=True), "category"),
-    (lambda c: c.update(subtype="library"), "subtype"),
-    (lambda c: c.update(legal_form="state"), "legal_form"),
-    (lambda c: c.update(offers="sala"), "offers"),
-    (lambda c: c.update(offers=[{"description": "bez tytułu"}]), "offers.0.title"),
-    (lambda c: c.update(needs=[""]), "needs.0.title"),
-    (lambda c: c.update(target_groups=["aliens"]), "target_groups.0"),
-    (lambda c: c.update(scope="planet"), "scope"),
-    (lambda c: c["location"].update(powiat_teryt="1262"), "location.powiat_teryt"),
-    (lambda c: c["location"].update(gmina_teryt="1219999"), "location.gmina_teryt"),
-    (lambda c: c["location"].update(lat=52.2, lon=21.0), "location.lat"),
-    (lambda c: c["contact"].update(email="not-an-email"), "contact.email"),
-    (lambda c: c.update(partners=["T-404"]), "partners.0"),
-    (lambda c: c.update(colour="blue"), "colour"),
-])
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda c: c.pop("external_id"), "external_id"),
+        (lambda c: c.update(external_id="has space"), "external_id"),
+        (lambda c: c.update(name=""), "name"),
+        (lambda c: c.update(category=9), "category"),
+        (lambda c: c.update(category=True), "category"),
+        (lambda c: c.update(subtype="library"), "subtype"),
+        (lambda c: c.update(legal_form="state"), "legal_form"),
+        (lambda c: c.update(offers="sala"), "offers"),
+        (lambda c: c.update(offers=[{"description": "bez tytułu"}]), "offers.0.title"),
+        (lambda c: c.update(needs=[""]), "needs.0.title"),
+        (lambda c: c.update(target_groups=["aliens"]), "target_groups.0"),
+        (lambda c: c.update(scope="planet"), "scope"),
+        (lambda c: c["location"].update(powiat_teryt="1262"), "location.powiat_teryt"),
+        (lambda c: c["location"].update(gmina_teryt="1219999"), "location.gmina_teryt"),
+        (lambda c: c["location"].update(lat=52.2, lon=21.0), "location.lat"),
+        (lambda c: c["contact"].update(email="not-an-email"), "contact.email"),
+        (lambda c: c.update(partners=["T-404"]), "partners.0"),
+        (lambda c: c.update(colour="blue"), "colour"),
+    ],
+)
 def test_invalid_card_is_a_422_naming_the_field(client, mutate, field):
     card = small_cards()[0]
     mutate(card)
@@ -110,23 +113,34 @@ def test_list_filters_and_paginates(client):
 
 
 def test_body_over_the_size_limit_is_a_413(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INDEX_DIR": str(tmp_path),
-                      "ENCODER": "hashing", "MAX_CONTENT_LENGTH": 1000})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "INDEX_DIR": str(tmp_path),
+            "ENCODER": "hashing",
+            "MAX_CONTENT_LENGTH": 1000,
+        }
+    )
     response = app.test_client().post("/institutions:import", data=SMALL.read_bytes())
     assert response.status_code == 413
     assert response.json["error"]["code"]
 
 
 def test_contact_data_is_shown_only_to_the_admin(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INDEX_DIR": str(tmp_path),
-                      "ENCODER": "hashing", "ADMIN_TOKEN": "s3cret"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "INDEX_DIR": str(tmp_path),
+            "ENCODER": "hashing",
+            "ADMIN_TOKEN": "s3cret",
+        }
+    )
     client = app.test_client()
     admin = {"Authorization": "Bearer s3cret"}
     assert client.post("/institutions:import", data=SMALL.read_bytes()).status_code == 401
     assert client.post("/institutions:import", data=SMALL.read_bytes(), headers=admin).status_code == 200
     assert "contact" not in client.get("/institutions/T-001").json
-    assert "contact" not in client.get("/institutions/T-001",
-                                       headers={"Authorization": "Bearer wrong"}).json
+    assert "contact" not in client.get("/institutions/T-001", headers={"Authorization": "Bearer wrong"}).json
     assert client.get("/institutions/T-001", headers=admin).json["contact"]["person"] == "Anna Kowalska"
 
 

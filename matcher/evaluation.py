@@ -1,0 +1,372 @@
+"""Measure matching quality on a labelled set: the system, its ablations and two baselines.
+
+Every system answers the same queries through the same candidate rules (the asking
+institution and its partners are never suggested, the query's filters apply), so the
+numbers differ only by how candidates are ranked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy.orm import Session
+
+from embeddings import Encoder
+from matcher.config import DEFAULT_CONFIG, RankingConfig
+from matcher.index import PartnerIndex
+from matcher.matching import MatchRequest, find_partners
+from matcher.profiles import Profile
+from matcher.ranking import Filters, Ranker, passes
+from matcher.typology import is_undervalued
+
+CUTOFF = 10
+
+
+@dataclass
+class LabelledQuery:
+    """One evaluation query with graded relevance (2 strong, 1 plausible, missing 0)."""
+
+    id: str
+    split: str
+    relevance: dict[str, int]
+    institution: str | None = None
+    query: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def request(self, k: int = CUTOFF) -> MatchRequest:
+        return MatchRequest(
+            institution=self.institution, query=self.query, k=k, filters=filters_from(self.filters)
+        )
+
+
+def filters_from(data: dict[str, Any]) -> Filters:
+    """Filters from the JSON form used by the API and the labelled set."""
+    tuples = {"category", "powiat_teryt", "target_group", "theme", "scope"}
+    values = {
+        k: (tuple(v) if isinstance(v, list) else (v,)) if k in tuples else v
+        for k, v in data.items()
+        if k != "near"
+    }
+    near = data.get("near")
+    return Filters(**values, near=(near["lat"], near["lon"]) if near else None)
+
+
+def load_labelled(path: Path) -> list[LabelledQuery]:
+    """Read the labelled set (a JSON list)."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        LabelledQuery(
+            id=r["id"],
+            split=r.get("split", "dev"),
+            relevance={k: int(v) for k, v in r["relevance"].items()},
+            institution=r.get("institution"),
+            query=r.get("query"),
+            filters=r.get("filters") or {},
+        )
+        for r in rows
+    ]
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+
+def dcg(gains: Sequence[float]) -> float:
+    """Discounted cumulative gain with exponential gains 2^rel - 1."""
+    return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+
+
+def ndcg_at_k(ranked: Sequence[str], relevance: dict[str, int], k: int = CUTOFF) -> float:
+    """nDCG@k of a ranking against graded relevance."""
+    ideal = dcg(sorted(relevance.values(), reverse=True)[:k])
+    if ideal == 0:
+        return 0.0
+    return dcg([relevance.get(r, 0) for r in ranked[:k]]) / ideal
+
+
+def recall_at_k(ranked: Sequence[str], relevance: dict[str, int], k: int = CUTOFF) -> float:
+    """Share of the relevant (grade >= 1) items found in the top k."""
+    relevant = {r for r, g in relevance.items() if g > 0}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def reciprocal_rank(ranked: Sequence[str], relevance: dict[str, int]) -> float:
+    """1 / rank of the first relevant item, 0 when none is ranked."""
+    return next((1.0 / (i + 1) for i, r in enumerate(ranked) if relevance.get(r, 0) > 0), 0.0)
+
+
+def precision_at_k(ranked: Sequence[str], relevance: dict[str, int], k: int = 5) -> float:
+    """Share of the top k that is relevant."""
+    return sum(relevance.get(r, 0) > 0 for r in ranked[:k]) / k
+
+
+# --- systems ---------------------------------------------------------------------------
+
+System = Callable[[LabelledQuery], list[str]]
+
+
+def system_ranker(
+    session: Session, index: PartnerIndex, encoder: Encoder, config: RankingConfig = DEFAULT_CONFIG
+) -> System:
+    """The service's own ranking, through the same function as `/match`."""
+
+    def rank(q: LabelledQuery) -> list[str]:
+        _, suggestions = find_partners(session, index, encoder, q.request(), config)
+        return [s.profile.external_id for s in suggestions]
+
+    return rank
+
+
+class _Baseline:
+    """Shared candidate rules for the baselines: exclusions and filters as in the system."""
+
+    def __init__(self, index: PartnerIndex) -> None:
+        self.index = index
+        self.ranker = Ranker(index)
+        self.ids = list(index.profiles)
+
+    def cut(self, q: LabelledQuery, scores: np.ndarray) -> list[str]:
+        filters = filters_from(q.filters)
+        me = self.index.profiles.get(q.institution) if q.institution else None
+        excluded = self.ranker.excluded(me) if me else set()
+        origin = (me.lat, me.lon) if me else filters.near
+        order = np.argsort(-scores, kind="stable")
+        out = []
+        for i in order:
+            profile = self.index.profiles[self.ids[i]]
+            if profile.external_id in excluded or not passes(profile, filters, me, origin):
+                continue
+            out.append(profile.external_id)
+            if len(out) == CUTOFF:
+                break
+        return out
+
+
+def profile_baseline(index: PartnerIndex, encoder: Encoder) -> System:
+    """Plain profile-to-profile embedding similarity."""
+    base = _Baseline(index)
+    rows = [index.rows_of(i, "profile")[0] for i in base.ids]
+    matrix = index.vectors[rows]
+
+    def rank(q: LabelledQuery) -> list[str]:
+        if q.institution:
+            vector = index.vectors[index.rows_of(q.institution, "profile")[0]]
+        else:
+            vector = encoder.encode([q.query])[0]
+        return base.cut(q, matrix @ vector)
+
+    return rank
+
+
+def card_text(p: Profile) -> str:
+    return " ".join([p.name, p.description, *p.offers, *p.needs])
+
+
+def tfidf_baseline(index: PartnerIndex) -> System:
+    """Lexical TF-IDF (character n-grams) similarity of whole cards."""
+    base = _Baseline(index)
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    matrix = vectorizer.fit_transform([card_text(index.profiles[i]) for i in base.ids])
+
+    def rank(q: LabelledQuery) -> list[str]:
+        text = card_text(index.profiles[q.institution]) if q.institution else q.query
+        scores = np.asarray((matrix @ vectorizer.transform([text]).T).todense()).ravel()
+        return base.cut(q, scores)
+
+    return rank
+
+
+def ablations(config: RankingConfig = DEFAULT_CONFIG) -> dict[str, RankingConfig]:
+    """The full system and one variant per removed part."""
+    variants = {
+        "system": config,
+        "- lexical (dense only)": dataclasses.replace(config, lexical_share=0.0),
+        "- dense (lexical only)": dataclasses.replace(config, lexical_share=1.0),
+        "- reciprocal (one direction)": dataclasses.replace(config, reciprocal=False),
+        "- diversity": dataclasses.replace(config, diversify=False),
+    }
+    for part in ("reciprocity", "profile", "sector", "reach", "audience", "competition"):
+        variants[f"- {part}"] = config.with_weights(**{part: 0.0})
+    return variants
+
+
+def build_evaluation_index(
+    session: Session, encoder: Encoder, seed_files: Sequence[Path], index_dir: Path
+) -> PartnerIndex:
+    """Load exactly the seed fiszki into the evaluation database and index them.
+
+    Vectors stay cached in that database, so later runs encode nothing.
+    """
+    from matcher.index import build_index
+    from matcher.registry import ImportRejected, delete_institution, import_records, parse_import
+
+    records = [r for f in seed_files for r in parse_import(f.read_bytes())]
+    for i, record in enumerate(records):
+        record.index, record.line = i, None
+    report = import_records(session, records)
+    if report.errors:
+        raise ImportRejected(report.errors)
+    wanted = {r.data["external_id"] for r in records}
+    from sqlalchemy import select
+
+    from matcher.models import Institution
+
+    for external_id in session.scalars(select(Institution.external_id)).all():
+        if external_id not in wanted:
+            delete_institution(session, external_id)
+    return build_index(session, encoder, index_dir)
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -> dict[str, float]:
+    """Run one system over queries and average the metrics."""
+    rows: list[dict[str, float]] = []
+    latencies = []
+    for q in queries:
+        started = time.perf_counter()
+        ranked = system(q)
+        latencies.append((time.perf_counter() - started) * 1000)
+        categories = [index.profiles[r].category for r in ranked[:CUTOFF]]
+        row = {
+            "ndcg@10": ndcg_at_k(ranked, q.relevance),
+            "recall@10": recall_at_k(ranked, q.relevance),
+            "mrr": reciprocal_rank(ranked, q.relevance),
+            "p@5": precision_at_k(ranked, q.relevance),
+            "sectors@10": len(set(categories)),
+            "max_one_sector@10": max(categories.count(c) for c in set(categories)) if categories else 0,
+            "undervalued@10": (
+                sum(
+                    is_undervalued(index.profiles[r].category, index.profiles[r].subtype)
+                    for r in ranked[:CUTOFF]
+                )
+                / len(categories)
+            )
+            if categories
+            else 0.0,
+        }
+        if q.institution:
+            mine = index.profiles[q.institution].category
+            row["cross_sector@10"] = (
+                sum(c != mine for c in categories) / len(categories) if categories else 0.0
+            )
+        rows.append(row)
+    keys = sorted({k for r in rows for k in r})
+    summary = {k: statistics.fmean(r[k] for r in rows if k in r) for k in keys}
+    summary["latency_ms_mean"] = statistics.fmean(latencies) if latencies else 0.0
+    summary["latency_ms_p95"] = float(np.percentile(latencies, 95)) if latencies else 0.0
+    summary["queries"] = len(queries)
+    return summary
+
+
+def evaluate(
+    session: Session,
+    index: PartnerIndex,
+    encoder: Encoder,
+    queries: list[LabelledQuery],
+    with_ablations: bool = True,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> dict[str, Any]:
+    """Metrics per split for the system, its ablations and both baselines.
+
+    Returns:
+        `{split: {system name: metrics}}` plus, per split, `ratio_to_best_baseline`.
+    """
+    unknown = [q.id for q in queries if q.institution and q.institution not in index.profiles]
+    if unknown:
+        raise ValueError(f"queries name institutions missing from the index: {unknown[:5]}")
+    systems: dict[str, System] = {}
+    variants = ablations(config) if with_ablations else {"system": config}
+    for name, variant in variants.items():
+        systems[name] = system_ranker(session, index, encoder, variant)
+    systems["baseline: profile embedding"] = profile_baseline(index, encoder)
+    systems["baseline: tf-idf"] = tfidf_baseline(index)
+    report: dict[str, Any] = {}
+    for split in sorted({q.split for q in queries}) + ["all"]:
+        subset = [q for q in queries if split in ("all", q.split)]
+        results = {name: measure(system, subset, index) for name, system in systems.items()}
+        best = max(results["baseline: profile embedding"]["ndcg@10"], results["baseline: tf-idf"]["ndcg@10"])
+        report[split] = {
+            "systems": results,
+            "ratio_to_best_baseline": results["system"]["ndcg@10"] / best if best else None,
+        }
+    return report
+
+
+COLUMNS = (
+    "ndcg@10",
+    "recall@10",
+    "mrr",
+    "p@5",
+    "cross_sector@10",
+    "sectors@10",
+    "max_one_sector@10",
+    "undervalued@10",
+    "latency_ms_mean",
+)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as plain-text tables, one per split."""
+    lines = []
+    for split, body in report.items():
+        if split == "embedding_dev":
+            continue
+        systems = body["systems"]
+        n = next(iter(systems.values()))["queries"]
+        lines.append(f"\n== split: {split} ({n} queries) ==")
+        lines.append(f"{'system':32s}" + "".join(f"{c:>18s}" for c in COLUMNS))
+        for name, m in systems.items():
+            lines.append(
+                f"{name:32s}" + "".join(f"{m[c]:18.3f}" if c in m else f"{'-':>18s}" for c in COLUMNS)
+            )
+        ratio = body["ratio_to_best_baseline"]
+        lines.append(f"nDCG@10 ratio to the better baseline: {ratio:.2f}" if ratio else "")
+    if "embedding_dev" in report:
+        lines.append("\n== encoder on the embedding dev set ==")
+        for name, m in report["embedding_dev"].items():
+            lines.append(f"{name:48s} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()))
+    return "\n".join(lines)
+
+
+# --- the encoder on the shared embedding dev set ---------------------------------------
+
+
+def embedding_dev_metrics(
+    encoder: Encoder, path: Path, doc_encoder: Encoder | None = None
+) -> dict[str, float]:
+    """Recall@5 and MRR on the Polish (and English->Polish) retrieval dev set.
+
+    Args:
+        encoder: encodes the queries (and the documents, unless `doc_encoder` is given).
+        path: the dev set JSON.
+        doc_encoder: a different encoder for the documents (e.g. e5's `passage:` side).
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    doc_ids = [d["id"] for d in data["docs"]]
+    docs = (doc_encoder or encoder).encode([d["text"] for d in data["docs"]])
+    out = {}
+    for key, label in (("queries_pl", "pl"), ("queries_en", "en->pl")):
+        queries = data.get(key) or []
+        if not queries:
+            continue
+        sims = encoder.encode([q["text"] for q in queries]) @ docs.T
+        recalls, rrs = [], []
+        for q, row in zip(queries, sims, strict=True):
+            ranked = [doc_ids[i] for i in np.argsort(-row)]
+            relevant = set(q["relevant"])
+            recalls.append(len(relevant & set(ranked[:5])) / len(relevant))
+            rrs.append(next(1 / (i + 1) for i, d in enumerate(ranked) if d in relevant))
+        out[f"{label} recall@5"] = statistics.fmean(recalls)
+        out[f"{label} mrr"] = statistics.fmean(rrs)
+    return out

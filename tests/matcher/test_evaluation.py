@@ -1,0 +1,74 @@
+"""The evaluation harness: metric arithmetic and a run of `matcher evaluate` on a small slice."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from matcher.evaluation import ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
+from tests.conftest import DATA
+
+
+def test_ndcg_matches_a_hand_computed_toy_ranking():
+    relevance = {"b": 2, "c": 1, "z": 1}
+    # DCG  = 0 + (2^2-1)/log2(3) + (2^1-1)/log2(4)
+    # IDCG = 3/log2(2) + 1/log2(3) + 1/log2(4)
+    expected = (3 / math.log2(3) + 1 / 2) / (3 + 1 / math.log2(3) + 1 / 2)
+    assert ndcg_at_k(["a", "b", "c"], relevance) == pytest.approx(expected)
+    assert ndcg_at_k(["b", "c", "z"], relevance) == pytest.approx(1.0)
+    assert ndcg_at_k(["x", "y"], relevance) == 0.0
+
+
+def test_recall_mrr_and_precision_on_a_toy_ranking():
+    relevance = {"b": 2, "c": 1, "z": 1}
+    ranked = ["a", "b", "x", "c", "y"]
+    assert recall_at_k(ranked, relevance) == pytest.approx(2 / 3)
+    assert reciprocal_rank(ranked, relevance) == pytest.approx(1 / 2)
+    assert precision_at_k(ranked, relevance, k=5) == pytest.approx(2 / 5)
+    assert reciprocal_rank(["a"], relevance) == 0.0
+
+
+def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
+    output = tmp_path / "report.json"
+    result = runner.invoke(
+        args=[
+            "evaluate",
+            "--queries",
+            str(DATA / "labelled_small.json"),
+            "--seed-dir",
+            str(DATA),
+            "--database",
+            f"sqlite:///{tmp_path / 'eval.db'}",
+            "--output",
+            str(output),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "baseline: tf-idf" in result.output and "- reciprocal" in result.output
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert set(report) >= {"dev", "test", "all", "embedding_dev"}
+    assert report["all"]["systems"]["system"]["queries"] == 3
+    for metrics in report["all"]["systems"].values():
+        assert 0.0 <= metrics["ndcg@10"] <= 1.0
+    assert report["embedding_dev"][next(iter(report["embedding_dev"]))]["pl recall@5"] > 0
+
+
+def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):
+    queries = tmp_path / "q.json"
+    queries.write_text(json.dumps([{"id": "x", "institution": "NOPE", "relevance": {"T-001": 2}}]))
+    result = runner.invoke(
+        args=[
+            "evaluate",
+            "--queries",
+            str(queries),
+            "--seed-dir",
+            str(DATA),
+            "--database",
+            f"sqlite:///{tmp_path / 'e.db'}",
+            "--output",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    assert result.exit_code != 0
