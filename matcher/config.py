@@ -20,7 +20,7 @@ class Weights:
     reciprocity: float = 0.35
     profile: float = 0.1
     sector: float = 0.2
-    reach: float = 0.25
+    reach: float = 1.0
     audience: float = 0.15
     competition: float = 0.35
 
@@ -38,11 +38,16 @@ class RankingConfig:
     # A unit pair counts as a match from this z-score (against all units of the kind) up,
     # and fully from z_full up.
     z_floor: float = 1.0
-    z_full: float = 4.0
+    z_full: float = 5.0
+    # Share of the other side's profile in a unit pair's fit (context for short texts).
+    profile_context: float = 0.5
     # A profile stands in for an offer or need at this discount.
-    profile_as_unit: float = 0.6
+    profile_as_unit: float = 0.3
     # Weight of the second-best matched unit in a direction's score.
     second_best: float = 0.3
+    # How the two directions combine into `complement`: a power mean (1 mean, -1 harmonic
+    # as in RECON, inf the better direction); `reciprocity` adds the weaker one on top.
+    direction_power: float = 2.0
     # Use both need<->offer directions; False keeps only "their offers meet our needs".
     reciprocal: bool = True
     # FAISS candidates per query unit.
@@ -56,6 +61,8 @@ class RankingConfig:
     radius_km: dict[str, float] = field(
         default_factory=lambda: {"gmina": 15.0, "powiat": 35.0, "region": 200.0, "national": 1000.0}
     )
+    # Beyond its radius, reach decays with this share of the radius as the e-folding distance.
+    reach_decay: float = 0.5
     max_k: int = 100
 
     def with_weights(self, **changes: float) -> RankingConfig:

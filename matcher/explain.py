@@ -11,6 +11,18 @@ from typing import Any
 from matcher.ranking import Suggestion
 from matcher.typology import CATEGORIES, COMPLEMENTARY, SCOPES, TARGET_GROUPS, THEMES, label
 
+_ORDER = (
+    "their_offer_meets_our_need",
+    "our_offer_meets_their_need",
+    "their_offer_meets_query",
+    "two_way",
+    "sector",
+    "reach",
+    "audience",
+    "similar_profile",
+    "competition",
+)
+
 # A unit pair weaker than this is not worth a sentence of its own.
 MIN_EVIDENCE = 0.1
 
@@ -45,8 +57,8 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
         )
     if parts.get("competition", 0) < 0 and "competition" in ev:
         out.append({"type": "competition", "part": "competition", **ev["competition"]})
-    order = {name: i for i, name in enumerate(sorted(parts, key=lambda n: -abs(parts[n])))}
-    out.sort(key=lambda r: order.get(r["part"], 99))
+    # A fixed reading order: what each side gets first, then why this partner, then caveats.
+    out.sort(key=lambda r: _ORDER.index(r["type"]))
     return out
 
 

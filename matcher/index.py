@@ -23,6 +23,10 @@ from matcher.profiles import UNIT_KINDS, Profile
 from matcher.registry import data_fingerprint, load_all
 from matcher.vector_store import EncodeStats, vectors_for
 
+# Small searches (a few query units) are ~30x slower with OpenMP threads than without;
+# a web worker answers one request per thread anyway.
+faiss.omp_set_num_threads(int(os.environ.get("MATCHER_FAISS_THREADS", "1")))
+
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
@@ -60,6 +64,8 @@ class PartnerIndex:
     _by_institution: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
     lexical: LexicalModel | None = field(default=None, repr=False)
     lexical_rows: Any = field(default=None, repr=False)
+    # Arrays other modules derive from the index once (e.g. the ranking layout).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         kinds = np.array([u.kind for u in self.units])

