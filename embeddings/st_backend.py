@@ -33,7 +33,10 @@ class SentenceTransformerEncoder(Encoder):
         self._lock = threading.Lock()
         label = Path(name_or_path).name if os.path.sep in name_or_path else name_or_path
         self.id = f"st/{label}/{prefix.strip() or 'noprefix'}"
-        self.dim = self._load().get_sentence_embedding_dimension()
+        model = self._load()
+        # Renamed in sentence-transformers 6; older releases only have the long name.
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
 
     def _load(self):
         """Load the model once; later calls return it."""

