@@ -43,6 +43,9 @@ class RankingConfig:
     profile_context: float = 0.5
     # A profile stands in for an offer or need at this discount.
     profile_as_unit: float = 0.3
+    # Each of our needs is rescaled by its best fit, but never by less than this
+    # (1 turns the rescaling off).
+    need_scale_floor: float = 0.7
     # Weight of the second-best matched unit in a direction's score.
     second_best: float = 0.3
     # How the two directions combine into `complement`: a power mean (1 mean, -1 harmonic

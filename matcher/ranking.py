@@ -189,6 +189,18 @@ def _with_context(by_unit: np.ndarray, by_profile: np.ndarray, config: RankingCo
     return np.maximum(blended, config.profile_as_unit * by_profile)
 
 
+def _per_need_scale(per_row: np.ndarray, config: RankingConfig) -> np.ndarray:
+    """Rescale each need's fits so its best-matching institution reaches 1.
+
+    Long or unusual needs score lower against everything; without this the needs that
+    are easiest to match would fill the whole list.
+    """
+    if config.need_scale_floor >= 1 or not per_row.size:
+        return per_row
+    top = per_row.max(axis=1, keepdims=True)
+    return np.minimum(per_row / np.maximum(top, config.need_scale_floor), 1.0)
+
+
 def _power_mean(a: np.ndarray, b: np.ndarray, power: float) -> np.ndarray:
     """Power mean of the two directions: 1 the plain mean, -1 harmonic (RECON), inf the max."""
     if math.isinf(power):
@@ -330,7 +342,7 @@ class Ranker:
             # Our needs, met by their offers (or, at a discount, by what their profile says).
             by_offer = layout.per_institution_max(st.get("need", "offer", n_need, rows["offer"]), "offer")
             by_profile = st.get("need", "profile", n_need, n)
-            fit_in = _combine(_with_context(by_offer, by_profile, config), config)
+            fit_in = _combine(_per_need_scale(_with_context(by_offer, by_profile, config), config), config)
             # Their needs, met by our offers (or by what our profile says).
             their = st.get("offer", "need", n_offer, rows["need"])
             best = their.max(axis=0) if n_offer else np.zeros(rows["need"], np.float32)

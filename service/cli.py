@@ -19,7 +19,16 @@ from service.state import db_session, resources
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app (so `flask --app service` has them too)."""
-    for command in (import_command, reindex_command, bootstrap_command, status_command, evaluate_command):
+    commands = (
+        import_command,
+        reindex_command,
+        bootstrap_command,
+        status_command,
+        evaluate_command,
+        benchmark_command,
+        model_group,
+    )
+    for command in commands:
         app.cli.add_command(command)
 
 
@@ -231,6 +240,78 @@ def export_st_command(directory: str, weights: str | None) -> None:
     )
 
 
+@click.command("benchmark")
+@click.option(
+    "--requests", "n_requests", default=300, show_default=True, help="How many /match requests to time."
+)
+@click.option("--k", default=10, show_default=True)
+@click.option("--seed-dir", type=click.Path(exists=True, file_okay=False), default=None)
+@with_appcontext
+def benchmark_command(n_requests: int, k: int, seed_dir: str | None) -> None:
+    """Time a cold index build of the seed fiszki and /match over HTTP (median, p95)."""
+    import statistics
+    import tempfile
+
+    import numpy as np
+    from flask import current_app
+
+    from service import create_app
+
+    seed = Path(seed_dir or current_app.config["SEED_DIR"])
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+                "INDEX_DIR": f"{tmp}/index",
+                "ENCODER": current_app.config["ENCODER"],
+                "SEED_DIR": str(seed),
+                "ADMIN_TOKEN": None,
+            }
+        )
+        client = app.test_client()
+        for path in sorted(seed.glob("*.jsonl")):
+            client.post("/institutions:import", data=path.read_bytes())
+        started = time.perf_counter()
+        manifest = client.post("/admin/reindex").get_json()
+        build = time.perf_counter() - started
+        units = sum(manifest["units"].values())
+        click.echo(
+            f"cold build: {manifest['institutions']} institutions, {units} units, "
+            f"{build:.1f} s ({units / build:.0f} texts/s) with {manifest['encoder_id']}"
+        )
+        started = time.perf_counter()
+        client.post("/admin/reindex")
+        click.echo(f"rebuild from cached vectors: {time.perf_counter() - started:.2f} s")
+        ids = [i["external_id"] for i in client.get("/institutions?limit=500").get_json()["items"]]
+        texts = [
+            "sala na warsztaty taneczne dla seniorów",
+            "praktyki dla uczniów technikum mechanicznego",
+            "nauka pływania dla dzieci z niepełnosprawnościami",
+            "kurs obsługi wózków widłowych",
+            "wolontariusze do pomocy w bibliotece",
+            "doradztwo rolnicze dla gospodarstw ekologicznych",
+        ]
+        client.post("/match", json={"query": texts[0]})  # load the encoder before timing
+        timings: dict[str, list[float]] = {"institution": [], "query": []}
+        for i in range(n_requests):
+            body = (
+                {"institution": ids[i % len(ids)], "k": k}
+                if i % 3
+                else {"query": texts[i % len(texts)], "k": k}
+            )
+            started = time.perf_counter()
+            response = client.post("/match", json=body)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise click.ClickException(f"/match answered {response.status_code}: {response.get_json()}")
+            timings["institution" if "institution" in body else "query"].append(elapsed)
+        for kind, values in [*timings.items(), ("all", timings["institution"] + timings["query"])]:
+            click.echo(
+                f"/match {kind:11s} n={len(values):4d}  median {statistics.median(values):6.1f} ms"
+                f"  p95 {np.percentile(values, 95):6.1f} ms  max {max(values):6.1f} ms"
+            )
+
+
 def create_cli_app() -> Flask:
     from service import create_app
 
@@ -245,7 +326,6 @@ cli = FlaskGroup(
 cli.add_command(run_command)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
-cli.add_command(model_group)
 
 
 def main() -> None:

@@ -58,3 +58,10 @@ def test_bootstrap_seeds_an_empty_database_and_builds_the_index(runner, client):
     assert client.get("/admin/index").json["stale"] is False
     again = runner.invoke(args=["bootstrap"])
     assert "is current" in again.output
+
+
+def test_benchmark_command_reports_build_time_and_latency(runner):
+    result = runner.invoke(args=["benchmark", "--requests", "6"])
+    assert result.exit_code == 0, result.output
+    assert "cold build: 10 institutions" in result.output
+    assert "/match all" in result.output and "p95" in result.output
