@@ -237,7 +237,9 @@ def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -
         started = time.perf_counter()
         ranked = system(q)
         latencies.append((time.perf_counter() - started) * 1000)
-        categories = [index.profiles[r].category for r in ranked[:CUTOFF]]
+        top = [index.profiles[r] for r in ranked[:CUTOFF]]
+        categories = [p.category for p in top]
+        undervalued = sum(is_undervalued(p.category, p.subtype) for p in top)
         row = {
             "ndcg@10": ndcg_at_k(ranked, q.relevance),
             "recall@10": recall_at_k(ranked, q.relevance),
@@ -245,15 +247,8 @@ def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -
             "p@5": precision_at_k(ranked, q.relevance),
             "sectors@10": len(set(categories)),
             "max_one_sector@10": max(categories.count(c) for c in set(categories)) if categories else 0,
-            "undervalued@10": (
-                sum(
-                    is_undervalued(index.profiles[r].category, index.profiles[r].subtype)
-                    for r in ranked[:CUTOFF]
-                )
-                / len(categories)
-            )
-            if categories
-            else 0.0,
+            "undervalued@10": undervalued / len(categories) if categories else 0.0,
+            "undervalued_any@10": float(undervalued > 0),
         }
         if q.institution:
             mine = index.profiles[q.institution].category
@@ -263,6 +258,8 @@ def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -
         rows.append(row)
     keys = sorted({k for r in rows for k in r})
     summary = {k: statistics.fmean(r[k] for r in rows if k in r) for k in keys}
+    # The quota promise is about every list, not the average one.
+    summary["worst_one_sector@10"] = max((r["max_one_sector@10"] for r in rows), default=0)
     summary["latency_ms_mean"] = statistics.fmean(latencies) if latencies else 0.0
     summary["latency_ms_p95"] = float(np.percentile(latencies, 95)) if latencies else 0.0
     summary["queries"] = len(queries)
@@ -310,9 +307,10 @@ COLUMNS = (
     "p@5",
     "cross_sector@10",
     "sectors@10",
-    "max_one_sector@10",
+    "worst_one_sector@10",
     "undervalued@10",
-    "latency_ms_mean",
+    "undervalued_any@10",
+    "latency_ms_p95",
 )
 
 

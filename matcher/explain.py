@@ -28,7 +28,7 @@ MIN_EVIDENCE = 0.1
 
 
 def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
-    """Structured reasons, one per score part that counted, strongest first."""
+    """Structured reasons, one per score part that counted, in a fixed reading order."""
     parts, ev = suggestion.parts, suggestion.evidence
     out: list[dict[str, Any]] = []
     if parts.get("complement", 0) > 0:
@@ -39,7 +39,9 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
         ):
             if key in ev and ev[key]["strength"] >= MIN_EVIDENCE:
                 out.append({"type": kind, "part": "complement", **ev[key]})
-    if parts.get("reciprocity", 0) > 0:
+    shown = {r["type"] for r in out}
+    both_ways = {"their_offer_meets_our_need", "our_offer_meets_their_need"} <= shown
+    if parts.get("reciprocity", 0) > 0 and both_ways:
         out.append({"type": "two_way", "part": "reciprocity"})
     if parts.get("sector", 0) != 0 and "sector" in ev:
         out.append({"type": "sector", "part": "sector", **ev["sector"]})
@@ -78,10 +80,9 @@ def render(
         voice: "third" names the asking institution; "second" addresses its staff.
         asker: the asking institution's name (third voice).
     """
-    phrases = _Polish if lang == "pl" else _English
-    words = phrases(suggestion.profile.name, asker, voice == "second")
+    words = _Wording(lang, suggestion.profile.name, asker, voice == "second")
     sentences = [getattr(words, row["type"])(row) for row in rows]
-    return " ".join(s for s in sentences if s) or words.nothing()
+    return " ".join(s for s in sentences if s) or words.say("nothing")
 
 
 def _sim(row: dict) -> str:
@@ -97,125 +98,118 @@ def _labels(keys: list[str], terms, lang: str) -> str:
     return ", ".join(label(terms, k, lang) for k in keys)
 
 
-class _Polish:
-    """Polish wording; `second` addresses the asking institution's staff."""
+# Templates per language; `.second` variants address the asking institution's staff,
+# `.third` ones name it (for portals).
+_TEMPLATES: dict[str, dict[str, str]] = {
+    "pl": {
+        "nothing": "Brak mocnych powodów poza ogólnym dopasowaniem.",
+        "asker": "pytającej instytucji",
+        "our_need.second": "Waszej potrzebie «{need}»",
+        "our_need.third": "Potrzebie instytucji {asker} «{need}»",
+        "met_by_offer": "{our_need} odpowiada oferta {theirs}: «{offer}» (podobieństwo {sim}).",
+        "met_by_profile": "{our_need} odpowiada profil działalności {theirs}.",
+        "their_need": "W drugą stronę: {theirs} szuka «{need}»",
+        "ours_by_offer.second": "{their_need}, a Wy oferujecie «{offer}» (podobieństwo {sim}).",
+        "ours_by_offer.third": "{their_need}, a {asker} oferuje «{offer}» (podobieństwo {sim}).",
+        "ours_by_profile.second": "{their_need}, czemu odpowiada profil działalności Waszej instytucji.",
+        "ours_by_profile.third": "{their_need}, czemu odpowiada profil działalności {asker}.",
+        "query_by_offer": "Wyszukiwaniu odpowiada oferta «{offer}» (podobieństwo {sim}).",
+        "query_by_profile": "Wyszukiwaniu odpowiada profil działalności tej instytucji.",
+        "two_way": "Korzyść byłaby obustronna.",
+        "sector.same": "Ten sam sektor ({theirs}) - raczej podobna instytucja niż uzupełniający partner.",
+        "sector.cross": "Współpraca międzysektorowa ({ours} i {theirs}){why}.",
+        "reach": "Odległość {km:.0f} km{same_powiat}; obszar działania partnera: {scope}.",
+        "same_powiat": ", ten sam powiat",
+        "groups": "wspólni odbiorcy: {labels}",
+        "themes": "wspólne tematy: {labels}",
+        "similar_profile": "Zbliżony profil działalności (podobieństwo {sim}).",
+        "competition": "Uwaga: obie strony szukają podobnego wsparcia («{need}»), co obniża ocenę.",
+    },
+    "en": {
+        "nothing": "No strong reason beyond a general fit.",
+        "asker": "the asking institution",
+        "our_need.second": "Your need «{need}»",
+        "our_need.third": "The need of {asker} «{need}»",
+        "met_by_offer": "{our_need} is met by {theirs}'s offer «{offer}» (similarity {sim}).",
+        "met_by_profile": "{our_need} is met by what {theirs} does.",
+        "their_need": "The other way round: {theirs} is looking for «{need}»",
+        "ours_by_offer.second": "{their_need}, and you offer «{offer}» (similarity {sim}).",
+        "ours_by_offer.third": "{their_need}, and {asker} offers «{offer}» (similarity {sim}).",
+        "ours_by_profile.second": "{their_need}, which your profile covers.",
+        "ours_by_profile.third": "{their_need}, which the profile of {asker} covers.",
+        "query_by_offer": "The search matches the offer «{offer}» (similarity {sim}).",
+        "query_by_profile": "The search matches what this institution does.",
+        "two_way": "Both sides would gain.",
+        "sector.same": "Same sector ({theirs}): more a peer than a complementary partner.",
+        "sector.cross": "Cross-sector cooperation ({ours} and {theirs}){why}.",
+        "reach": "{km:.0f} km away{same_powiat}; the partner's area of operation: {scope}.",
+        "same_powiat": ", same county",
+        "groups": "shared audiences: {labels}",
+        "themes": "shared themes: {labels}",
+        "similar_profile": "A similar profile of activity (similarity {sim}).",
+        "competition": "Caution: both sides look for similar support («{need}»), which lowers the score.",
+    },
+}
 
-    lang = "pl"
 
-    def __init__(self, theirs: str, asker: str | None, second: bool) -> None:
-        self.theirs, self.second = theirs, second
-        self.asker = asker or "pytającej instytucji"
+class _Wording:
+    """Sentences for each reason type in one language and voice."""
 
-    def nothing(self) -> str:
-        return "Brak mocnych powodów poza ogólnym dopasowaniem."
+    def __init__(self, lang: str, theirs: str, asker: str | None, second: bool) -> None:
+        self.lang, self.theirs, self.second = lang, theirs, second
+        self.templates = _TEMPLATES[lang]
+        self.asker = asker or self.templates["asker"]
+
+    def say(self, key: str, **values: Any) -> str:
+        return self.templates[key].format(theirs=self.theirs, asker=self.asker, **values)
+
+    def voiced(self, key: str, **values: Any) -> str:
+        return self.say(f"{key}.{'second' if self.second else 'third'}", **values)
 
     def their_offer_meets_our_need(self, r: dict) -> str:
-        need = (
-            f"Waszej potrzebie «{r['need']}»"
-            if self.second
-            else (f"Potrzebie instytucji {self.asker} «{r['need']}»")
+        our_need = self.voiced("our_need", need=r["need"])
+        if r.get("offer"):
+            return self.say("met_by_offer", our_need=our_need, offer=r["offer"], sim=_sim(r))
+        return self.say("met_by_profile", our_need=our_need)
+
+    def our_offer_meets_their_need(self, r: dict) -> str:
+        their_need = self.say("their_need", need=r["need"])
+        if r.get("offer"):
+            return self.voiced("ours_by_offer", their_need=their_need, offer=r["offer"], sim=_sim(r))
+        return self.voiced("ours_by_profile", their_need=their_need)
+
+    def their_offer_meets_query(self, r: dict) -> str:
+        if r.get("offer"):
+            return self.say("query_by_offer", offer=r["offer"], sim=_sim(r))
+        return self.say("query_by_profile")
+
+    def two_way(self, r: dict) -> str:
+        return self.say("two_way")
+
+    def sector(self, r: dict) -> str:
+        ours = label(CATEGORIES, r["ours"], self.lang)
+        theirs = label(CATEGORIES, r["theirs"], self.lang)
+        if r["relation"] == "same":
+            return self.templates["sector.same"].format(theirs=theirs)
+        why = _why(r, self.lang)
+        return self.templates["sector.cross"].format(ours=ours, theirs=theirs, why=f": {why}" if why else "")
+
+    def reach(self, r: dict) -> str:
+        same = self.templates["same_powiat"] if r.get("same_powiat") else ""
+        return self.say(
+            "reach", km=r["km"], same_powiat=same, scope=label(SCOPES, r["their_scope"], self.lang)
         )
-        if r.get("offer"):
-            return f"{need} odpowiada oferta {self.theirs}: «{r['offer']}» (podobieństwo {_sim(r)})."
-        return f"{need} odpowiada profil działalności {self.theirs}."
-
-    def our_offer_meets_their_need(self, r: dict) -> str:
-        start = f"W drugą stronę: {self.theirs} szuka «{r['need']}»"
-        if not r.get("offer"):
-            whose = "Waszej instytucji" if self.second else self.asker
-            return f"{start}, czemu odpowiada profil działalności {whose}."
-        who = "Wy oferujecie" if self.second else f"{self.asker} oferuje"
-        return f"{start}, a {who} «{r['offer']}» (podobieństwo {_sim(r)})."
-
-    def their_offer_meets_query(self, r: dict) -> str:
-        if r.get("offer"):
-            return f"Wyszukiwaniu odpowiada oferta «{r['offer']}» (podobieństwo {_sim(r)})."
-        return "Wyszukiwaniu odpowiada profil działalności tej instytucji."
-
-    def two_way(self, r: dict) -> str:
-        return "Korzyść byłaby obustronna."
-
-    def sector(self, r: dict) -> str:
-        ours, theirs = label(CATEGORIES, r["ours"], "pl"), label(CATEGORIES, r["theirs"], "pl")
-        if r["relation"] == "same":
-            return f"Ten sam sektor ({theirs}) - raczej podobna instytucja niż uzupełniający partner."
-        why = _why(r, "pl")
-        return f"Współpraca międzysektorowa ({ours} i {theirs})" + (f": {why}." if why else ".")
-
-    def reach(self, r: dict) -> str:
-        where = f"Odległość {r['km']:.0f} km" + (", ten sam powiat" if r.get("same_powiat") else "")
-        return f"{where}; obszar działania partnera: {label(SCOPES, r['their_scope'], 'pl')}."
 
     def audience(self, r: dict) -> str:
         parts = []
         if r["target_groups"]:
-            parts.append("wspólni odbiorcy: " + _labels(r["target_groups"], TARGET_GROUPS, "pl"))
+            parts.append(self.say("groups", labels=_labels(r["target_groups"], TARGET_GROUPS, self.lang)))
         if r["themes"]:
-            parts.append("wspólne tematy: " + _labels(r["themes"], THEMES, "pl"))
+            parts.append(self.say("themes", labels=_labels(r["themes"], THEMES, self.lang)))
         return "; ".join(parts).capitalize() + "." if parts else ""
 
     def similar_profile(self, r: dict) -> str:
-        return f"Zbliżony profil działalności (podobieństwo {_sim(r)})."
+        return self.say("similar_profile", sim=_sim(r))
 
     def competition(self, r: dict) -> str:
-        return f"Uwaga: obie strony szukają podobnego wsparcia («{r['their_need']}»), co obniża ocenę."
-
-
-class _English(_Polish):
-    """English wording."""
-
-    lang = "en"
-
-    def __init__(self, theirs: str, asker: str | None, second: bool) -> None:
-        super().__init__(theirs, asker, second)
-        self.asker = asker or "the asking institution"
-
-    def nothing(self) -> str:
-        return "No strong reason beyond a general fit."
-
-    def their_offer_meets_our_need(self, r: dict) -> str:
-        need = f"Your need «{r['need']}»" if self.second else f"The need of {self.asker} «{r['need']}»"
-        if r.get("offer"):
-            return f"{need} is met by {self.theirs}'s offer «{r['offer']}» (similarity {_sim(r)})."
-        return f"{need} is met by what {self.theirs} does."
-
-    def our_offer_meets_their_need(self, r: dict) -> str:
-        start = f"The other way round: {self.theirs} is looking for «{r['need']}»"
-        if not r.get("offer"):
-            whose = "your" if self.second else f"{self.asker}'s"
-            return f"{start}, which {whose} profile covers."
-        who = "you offer" if self.second else f"{self.asker} offers"
-        return f"{start}, and {who} «{r['offer']}» (similarity {_sim(r)})."
-
-    def their_offer_meets_query(self, r: dict) -> str:
-        if r.get("offer"):
-            return f"The search matches the offer «{r['offer']}» (similarity {_sim(r)})."
-        return "The search matches what this institution does."
-
-    def two_way(self, r: dict) -> str:
-        return "Both sides would gain."
-
-    def sector(self, r: dict) -> str:
-        ours, theirs = label(CATEGORIES, r["ours"], "en"), label(CATEGORIES, r["theirs"], "en")
-        if r["relation"] == "same":
-            return f"Same sector ({theirs}): more a peer than a complementary partner."
-        why = _why(r, "en")
-        return f"Cross-sector cooperation ({ours} and {theirs})" + (f": {why}." if why else ".")
-
-    def reach(self, r: dict) -> str:
-        where = f"{r['km']:.0f} km away" + (", same county" if r.get("same_powiat") else "")
-        return f"{where}; the partner's area of operation: {label(SCOPES, r['their_scope'], 'en')}."
-
-    def audience(self, r: dict) -> str:
-        parts = []
-        if r["target_groups"]:
-            parts.append("shared audiences: " + _labels(r["target_groups"], TARGET_GROUPS, "en"))
-        if r["themes"]:
-            parts.append("shared themes: " + _labels(r["themes"], THEMES, "en"))
-        return "; ".join(parts).capitalize() + "." if parts else ""
-
-    def similar_profile(self, r: dict) -> str:
-        return f"A similar profile of activity (similarity {_sim(r)})."
-
-    def competition(self, r: dict) -> str:
-        return f"Caution: both sides look for similar support («{r['their_need']}»), which lowers the score."
+        return self.say("competition", need=r["their_need"])
