@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from embeddings import Encoder, load_encoder
@@ -18,6 +19,7 @@ from matcher.index import LiveIndex
 class Resources:
     """What one app holds for its lifetime."""
 
+    engine: Engine
     sessions: sessionmaker
     encoder_spec: str
     index_dir: Path
@@ -49,6 +51,7 @@ def init_app(app: Flask) -> None:
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     app.extensions["matcher"] = Resources(
+        engine=engine,
         sessions=make_session_factory(engine),
         encoder_spec=app.config["ENCODER"],
         index_dir=Path(app.config["INDEX_DIR"]),

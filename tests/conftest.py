@@ -1,14 +1,18 @@
-"""Shared fixtures: an app on a temporary SQLite database and index, small real fiszki."""
+"""Shared fixtures: an app on a fresh SQLite or PostgreSQL database, small real fiszki."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from service import create_app
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 SMALL = DATA / "fiszki_small.jsonl"
 
@@ -18,19 +22,52 @@ def small_cards() -> list[dict]:
     return [json.loads(line) for line in SMALL.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server started by the project's own script (installed if missing)."""
+    script = ROOT / "scripts" / "postgres.sh"
+    try:
+        result = subprocess.run(
+            ["bash", str(script), "start"], capture_output=True, text=True, timeout=600, check=True
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"no PostgreSQL server could be started: {exc}")
+    yield result.stdout.strip().splitlines()[-1]
+    subprocess.run(["bash", str(script), "stop"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"matcher_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(database_url, tmp_path):
     """An app with an empty database, the fast hashing encoder and no admin token."""
-    return create_app(
+    app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+            "DATABASE_URL": database_url,
             "INDEX_DIR": str(tmp_path / "index"),
             "ENCODER": "hashing",
             "SEED_DIR": str(DATA),
             "ADMIN_TOKEN": None,
         }
     )
+    yield app
+    app.extensions["matcher"].engine.dispose()
 
 
 @pytest.fixture
