@@ -26,7 +26,7 @@ from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.index import PartnerIndex
 from matcher.matching import MatchRequest, find_partners
 from matcher.profiles import Profile
-from matcher.ranking import Filters, Ranker, passes
+from matcher.ranking import Filters, Ranker
 from matcher.typology import is_undervalued
 
 CUTOFF = 10
@@ -132,23 +132,13 @@ class _Baseline:
     def __init__(self, index: PartnerIndex) -> None:
         self.index = index
         self.ranker = Ranker(index)
-        self.ids = list(index.profiles)
+        self.ids = self.ranker.layout.ids
 
     def cut(self, q: LabelledQuery, scores: np.ndarray) -> list[str]:
-        filters = filters_from(q.filters)
         me = self.index.profiles.get(q.institution) if q.institution else None
-        excluded = self.ranker.excluded(me) if me else set()
-        origin = (me.lat, me.lon) if me else filters.near
+        eligible = self.ranker.eligible(me, filters_from(q.filters))
         order = np.argsort(-scores, kind="stable")
-        out = []
-        for i in order:
-            profile = self.index.profiles[self.ids[i]]
-            if profile.external_id in excluded or not passes(profile, filters, me, origin):
-                continue
-            out.append(profile.external_id)
-            if len(out) == CUTOFF:
-                break
-        return out
+        return [self.ids[i] for i in order if eligible[i]][:CUTOFF]
 
 
 def profile_baseline(index: PartnerIndex, encoder: Encoder) -> System:

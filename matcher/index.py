@@ -71,10 +71,7 @@ class PartnerIndex:
         kinds = np.array([u.kind for u in self.units])
         for kind in UNIT_KINDS:
             rows = np.flatnonzero(kinds == kind).astype(np.int64)
-            index = faiss.IndexFlatIP(self.dim)
-            if len(rows):
-                index.add(self.vectors[rows])
-            self._faiss[kind] = index
+            self._faiss[kind] = _flat(self.vectors[rows], self.dim)
             self._rows[kind] = rows
         for row, unit in enumerate(self.units):
             self._by_institution.setdefault(unit.institution, {k: [] for k in UNIT_KINDS})
@@ -115,10 +112,7 @@ class PartnerIndex:
     def save(self, directory: Path) -> None:
         """Write the index files into an empty directory."""
         directory.mkdir(parents=True, exist_ok=False)
-        faiss.write_index(
-            faiss.IndexFlatIP(self.dim) if not len(self.vectors) else _flat(self.vectors),
-            str(directory / "units.faiss"),
-        )
+        faiss.write_index(_flat(self.vectors, self.dim), str(directory / "units.faiss"))
         _write_json(
             directory / "units.json", [[u.institution, u.kind, u.position, u.text] for u in self.units]
         )
@@ -141,9 +135,11 @@ class PartnerIndex:
         return cls(manifest, profiles, units, np.ascontiguousarray(vectors, np.float32), directory)
 
 
-def _flat(vectors: np.ndarray) -> faiss.Index:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+def _flat(vectors: np.ndarray, dim: int) -> faiss.Index:
+    """An exact inner-product index over unit vectors (cosine, as they are normalised)."""
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
 
 

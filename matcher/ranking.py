@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from matcher.config import DEFAULT_CONFIG, RankingConfig
-from matcher.geo import distance_km
 from matcher.index import PartnerIndex
 from matcher.profiles import Profile
 from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
@@ -275,11 +274,7 @@ class Ranker:
         config, layout = self.config, self.layout
         me = query.profile
         origin = (me.lat, me.lon) if me is not None else filters.near
-        mask = self.candidates(query, filters) & self._passing(filters, me, origin)
-        if me is not None:
-            for external_id in self.excluded(me):
-                if external_id in layout.position:
-                    mask[layout.position[external_id]] = False
+        mask = self.candidates(query, filters) & self.eligible(me, filters)
         if not mask.any():
             return []
         strengths = _Strengths(self.index, layout, query, config)
@@ -300,8 +295,14 @@ class Ranker:
             suggestion.evidence = self._evidence(query, suggestion, strengths, origin)
         return selected
 
-    def _passing(self, f: Filters, me: Profile | None, origin) -> np.ndarray:
+    def eligible(self, me: Profile | None, f: Filters) -> np.ndarray:
+        """Mask of institutions that pass the filters and are neither the asker nor its partners."""
         layout, mask = self.layout, np.ones(self.layout.n, dtype=bool)
+        origin = (me.lat, me.lon) if me is not None else f.near
+        if me is not None:
+            for external_id in self.excluded(me):
+                if external_id in layout.position:
+                    mask[layout.position[external_id]] = False
         if f.category:
             mask &= np.isin(layout.category, f.category)
         if f.powiat_teryt:
@@ -397,88 +398,78 @@ class Ranker:
 
     def _evidence(self, query: Query, s: Suggestion, st: _Strengths, origin) -> dict[str, Any]:
         """The unit pairs and facts behind a suggestion's parts."""
-        layout, other, config = self.layout, s.profile, self.config
-        i = layout.position[other.external_id]
+        other, me = s.profile, query.profile
+        i = self.layout.position[other.external_id]
+        discount = self.config.profile_as_unit
         evidence: dict[str, Any] = {}
 
-        def best_pair(source: str, target: str, texts: list[str], their: tuple[str, ...]):
-            """Best (our unit, their unit) of one kind pair, or their profile standing in."""
-            span = layout.span[target].get(i)
-            key = (source, target)
-            candidates = []
-            if span and key in st.strength:
-                block = st.strength[key][:, span[0] : span[1]]
-                r, c = np.unravel_index(int(block.argmax()), block.shape)
-                candidates.append(
-                    (float(block[r, c]), int(r), their[c], float(st.dense[key][r, span[0] + c]))
-                )
-            return candidates
+        def strongest(*options) -> dict | None:
+            """Evidence of the strongest (strength, need, offer, similarity) option."""
+            found = [o for o in options if o is not None]
+            best = max(found, key=lambda o: o[0], default=None)
+            return _pair_evidence(best[1], best[2], best[3], best[0]) if best and best[0] > 0 else None
 
-        me = query.profile
+        def by_profile(source: str, texts: list[str]):
+            """Their profile standing in for an offer: (strength, our text, None, None)."""
+            row = st.strength.get((source, "profile"))
+            if row is None or not len(row):
+                return None
+            r = int(row[:, i].argmax())
+            return float(row[r, i]) * discount, texts[r], None, None
+
         if me is not None:
-            pairs = best_pair("need", "offer", query.texts["need"], other.offers)
-            prof = st.strength.get(("need", "profile"))
-            if prof is not None and len(prof):
-                r = int(prof[:, i].argmax())
-                pairs.append((float(prof[r, i]) * config.profile_as_unit, r, None, None))
-            if pairs:
-                strength, r, offer, sim = max(pairs, key=lambda p: p[0])
-                if strength > 0:
-                    evidence["need_offer"] = _pair_evidence(query.texts["need"][r], offer, sim, strength)
-            if config.reciprocal:
-                reverse = []
-                span = layout.span["need"].get(i)
-                if span and ("offer", "need") in st.strength:
-                    block = st.strength[("offer", "need")][:, span[0] : span[1]]
-                    if block.size:
-                        r, c = np.unravel_index(int(block.argmax()), block.shape)
-                        reverse.append(
-                            (
-                                float(block[r, c]),
-                                other.needs[c],
-                                query.texts["offer"][r],
-                                float(st.dense[("offer", "need")][r, span[0] + c]),
-                            )
-                        )
-                if span and ("profile", "need") in st.strength:
-                    row = st.strength[("profile", "need")][0, span[0] : span[1]] * config.profile_as_unit
-                    c = int(row.argmax())
-                    reverse.append((float(row[c]), other.needs[c], None, None))
-                if reverse:
-                    strength, need, offer, sim = max(reverse, key=lambda p: p[0])
-                    if strength > 0:
-                        evidence["offer_need"] = _pair_evidence(need, offer, sim, strength)
+            pair = self._best_pair(st, "need", "offer", i)
+            evidence["need_offer"] = strongest(
+                pair and (pair[0], query.texts["need"][pair[1]], other.offers[pair[2]], pair[3]),
+                by_profile("need", query.texts["need"]),
+            )
+            if self.config.reciprocal:
+                pair = self._best_pair(st, "offer", "need", i)
+                ours = self._best_pair(st, "profile", "need", i)
+                evidence["offer_need"] = strongest(
+                    pair and (pair[0], other.needs[pair[2]], query.texts["offer"][pair[1]], pair[3]),
+                    ours and (ours[0] * discount, other.needs[ours[2]], None, None),
+                )
             evidence["sector"] = _sector_reason(me, other)
             if s.parts.get("competition", 0) < 0:
-                span = layout.span["need"].get(i)
-                block = st.strength[("need", "need")][:, span[0] : span[1]]
-                r, c = np.unravel_index(int(block.argmax()), block.shape)
-                evidence["competition"] = {"our_need": query.texts["need"][r], "their_need": other.needs[c]}
+                pair = self._best_pair(st, "need", "need", i)
+                evidence["competition"] = {
+                    "our_need": query.texts["need"][pair[1]],
+                    "their_need": other.needs[pair[2]],
+                }
             evidence["audience"] = {
                 "target_groups": [g for g in me.target_groups if g in other.target_groups],
                 "themes": [t for t in me.themes if t in other.themes],
             }
         else:
-            pairs = best_pair("query", "offer", query.texts["query"], other.offers)
-            prof = st.strength.get(("query", "profile"))
-            if prof is not None:
-                pairs.append((float(prof[0, i]) * config.profile_as_unit, 0, None, None))
-            strength, _, offer, sim = max(pairs, key=lambda p: p[0])
-            if strength > 0:
-                evidence["query_offer"] = _pair_evidence(query.texts["query"][0], offer, sim, strength)
-        dense_profile = st.dense.get(("profile", "profile") if me is not None else ("query", "profile"))
+            pair = self._best_pair(st, "query", "offer", i)
+            evidence["query_offer"] = strongest(
+                pair and (pair[0], query.texts["query"][0], other.offers[pair[2]], pair[3]),
+                by_profile("query", query.texts["query"]),
+            )
+        evidence = {key: value for key, value in evidence.items() if value is not None}
+        dense_profile = st.dense.get(("profile" if me is not None else "query", "profile"))
         evidence["profile_similarity"] = float(dense_profile[0, i]) if dense_profile is not None else 0.0
         if origin is not None:
-            km = float(self._distances(origin)[i])
-            radius = config.radius_km
+            radius = self.config.radius_km
             evidence["reach"] = {
-                "km": round(km, 1),
+                "km": round(float(self._distances(origin)[i]), 1),
                 "reach_km": max(radius.get(other.scope, 15.0), radius.get(me.scope, 15.0) if me else 0.0),
                 "their_scope": other.scope,
                 "our_scope": me.scope if me else None,
                 "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),
             }
         return evidence
+
+    def _best_pair(self, st: _Strengths, source: str, target: str, i: int):
+        """(strength, our row, their unit position, dense similarity) of institution i's best pair."""
+        span = self.layout.span[target].get(i)
+        block = st.strength.get((source, target))
+        if not span or block is None or not block.size:
+            return None
+        block = block[:, span[0] : span[1]]
+        r, c = np.unravel_index(int(block.argmax()), block.shape)
+        return float(block[r, c]), int(r), int(c), float(st.dense[(source, target)][r, span[0] + c])
 
 
 def _overlap(masks: np.ndarray, mine: int) -> np.ndarray:
@@ -535,27 +526,6 @@ def _any_filter(filters: Filters) -> bool:
             filters.cross_sector_only,
         ]
     )
-
-
-def passes(p: Profile, f: Filters, me: Profile | None, origin) -> bool:
-    if f.category and p.category not in f.category:
-        return False
-    if f.powiat_teryt and p.powiat_teryt not in f.powiat_teryt:
-        return False
-    if f.target_group and not set(f.target_group) & set(p.target_groups):
-        return False
-    if f.theme and not set(f.theme) & set(p.themes):
-        return False
-    if f.scope and p.scope not in f.scope:
-        return False
-    if me is not None and f.cross_sector_only and p.category == me.category:
-        return False
-    if me is not None and f.same_sector and p.category != me.category:
-        return False
-    if f.max_distance_km is not None and origin is not None:
-        if distance_km(origin[0], origin[1], p.lat, p.lon) > f.max_distance_km:
-            return False
-    return True
 
 
 def select_diverse(
