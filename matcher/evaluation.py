@@ -313,11 +313,11 @@ def format_report(report: dict[str, Any]) -> str:
         systems = body["systems"]
         n = next(iter(systems.values()))["queries"]
         lines.append(f"\n== split: {split} ({n} queries) ==")
-        lines.append(f"{'system':32s}" + "".join(f"{c:>18s}" for c in COLUMNS))
+        widths = [max(len(c) + 2, 9) for c in COLUMNS]
+        lines.append(f"{'system':30s}" + "".join(f"{c:>{w}s}" for c, w in zip(COLUMNS, widths)))
         for name, m in systems.items():
-            lines.append(
-                f"{name:32s}" + "".join(f"{m[c]:18.3f}" if c in m else f"{'-':>18s}" for c in COLUMNS)
-            )
+            cells = (f"{m[c]:{w}.3f}" if c in m else f"{'-':>{w}s}" for c, w in zip(COLUMNS, widths))
+            lines.append(f"{name:30s}" + "".join(cells))
         ratio = body["ratio_to_best_baseline"]
         lines.append(f"nDCG@10 ratio to the better baseline: {ratio:.2f}" if ratio else "")
     if "embedding_dev" in report:
