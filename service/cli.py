@@ -134,7 +134,11 @@ def run_command(host: str, port: int) -> None:
     from flask import current_app
 
     bootstrap()
-    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    from werkzeug.serving import run_simple
+
+    # app.run() refuses to start inside a CLI command; the server it wraps does not.
+    click.echo(f"serving on http://{host}:{port} (development server; use gunicorn in production)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.command("evaluate")
