@@ -24,7 +24,7 @@ _ORDER = (
 )
 
 # A unit pair weaker than this is not worth a sentence of its own.
-MIN_EVIDENCE = 0.1
+MIN_EVIDENCE = 0.35
 
 
 def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:

@@ -109,12 +109,15 @@ def test_match_without_index_is_a_503(app, client):
     assert response.json["error"]["code"] == "index_missing"
 
 
-def test_staff_suggestions_address_the_institution(seeded, client):
-    response = client.get("/institutions/T-005/suggestions?k=3")
+def test_staff_suggestions_are_the_same_suggestions_as_match(seeded, client):
+    response = client.get("/institutions/T-005/suggestions?k=5")
     assert response.status_code == 200
-    results = response.json["results"]
-    assert results
-    assert any("Waszej" in r["explanation"] or "Wy oferujecie" in r["explanation"] for r in results)
+    staff = [(r["institution"]["external_id"], r["score"]) for r in response.json["results"]]
+    portal = [
+        (r["institution"]["external_id"], r["score"])
+        for r in match(client, institution="T-005", k=5)["results"]
+    ]
+    assert staff and staff == portal
 
 
 def test_staff_suggestions_validate_query_args(seeded, client):

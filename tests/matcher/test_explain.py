@@ -1,0 +1,114 @@
+"""Explanations: built only from parts that counted, in Polish or English, in two voices."""
+
+from __future__ import annotations
+
+from matcher.explain import reasons, render
+from matcher.profiles import Profile
+from matcher.ranking import Suggestion
+
+
+def _profile(name: str) -> Profile:
+    return Profile(
+        "X-1",
+        name,
+        "employer",
+        "company",
+        "business",
+        "powiat",
+        "Wieliczka",
+        "1219053",
+        "1219",
+        49.99,
+        20.06,
+        "",
+        (),
+        (),
+        ("youth",),
+        ("vocational",),
+        (),
+        "h",
+    )
+
+
+def _suggestion(parts: dict[str, float]) -> Suggestion:
+    evidence = {
+        "need_offer": {
+            "need": "Praktyki dla przyszłych kucharzy",
+            "offer": "Staże w kuchni hotelowej",
+            "similarity": 0.9,
+            "strength": 0.8,
+        },
+        "offer_need": {
+            "need": "Młodzi pracownicy kuchni",
+            "offer": "Catering przygotowany przez uczniów",
+            "similarity": 0.86,
+            "strength": 0.5,
+        },
+        "sector": {"ours": "2", "theirs": "employer", "relation": "complementary", "why": "2+employer"},
+        "reach": {
+            "km": 4.2,
+            "reach_km": 35.0,
+            "their_scope": "powiat",
+            "our_scope": "powiat",
+            "same_powiat": True,
+        },
+        "audience": {"target_groups": ["youth"], "themes": ["vocational"]},
+        "profile_similarity": 0.8,
+    }
+    return Suggestion(_profile("Hotel Pod Szybem"), round(sum(parts.values()), 4), parts, {}, evidence)
+
+
+FULL = {"complement": 0.6, "reciprocity": 0.2, "sector": 0.2, "reach": 1.0, "audience": 0.1}
+
+
+def test_third_voice_names_the_asker_and_the_partner():
+    s = _suggestion(FULL)
+    text = render(reasons(s), s, lang="pl", voice="third", asker="Technikum w Wieliczce")
+    assert "Potrzebie instytucji Technikum w Wieliczce «Praktyki dla przyszłych kucharzy»" in text
+    assert "oferta Hotel Pod Szybem: «Staże w kuchni hotelowej» (podobieństwo 0.90)" in text
+    assert "Technikum w Wieliczce oferuje «Catering przygotowany przez uczniów»" in text
+    assert "Odległość 4 km, ten sam powiat" in text and "obustronna" in text
+
+
+def test_second_voice_addresses_the_staff():
+    s = _suggestion(FULL)
+    text = render(reasons(s), s, lang="pl", voice="second", asker="Technikum w Wieliczce")
+    assert text.startswith("Waszej potrzebie «Praktyki dla przyszłych kucharzy»")
+    assert "Wy oferujecie «Catering przygotowany przez uczniów»" in text
+    assert "Technikum w Wieliczce" not in text
+
+
+def test_english_on_request():
+    s = _suggestion(FULL)
+    text = render(reasons(s), s, lang="en", voice="second")
+    assert text.startswith("Your need «Praktyki dla przyszłych kucharzy» is met by Hotel Pod Szybem's offer")
+    assert "Cross-sector cooperation (schools and employers)" in text and "4 km away, same county" in text
+
+
+def test_no_reason_without_the_part_behind_it():
+    s = _suggestion({"complement": 0.6, "reach": 1.0})
+    kinds = {r["type"] for r in reasons(s)}
+    assert kinds == {"their_offer_meets_our_need", "our_offer_meets_their_need", "reach"}
+    text = render(reasons(s), s)
+    assert "Współpraca" not in text and "Wspólni" not in text and "obustronna" not in text
+
+
+def test_weak_pairs_and_unshown_directions_are_not_claimed():
+    s = _suggestion(FULL)
+    s.evidence["offer_need"]["strength"] = 0.05
+    kinds = [r["type"] for r in reasons(s)]
+    assert "our_offer_meets_their_need" not in kinds
+    assert "two_way" not in kinds  # a two-way fit is claimed only with both directions shown
+
+
+def test_reasons_follow_a_fixed_reading_order():
+    s = _suggestion(FULL)
+    kinds = [r["type"] for r in reasons(s)]
+    assert kinds == [
+        "their_offer_meets_our_need",
+        "our_offer_meets_their_need",
+        "two_way",
+        "sector",
+        "reach",
+        "audience",
+    ]
