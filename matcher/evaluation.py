@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy.orm import Session
 
 from embeddings import Encoder
 from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.index import PartnerIndex
+from matcher.lexical import LexicalModel
 from matcher.matching import MatchRequest, find_partners
 from matcher.profiles import Profile
 from matcher.ranking import Filters, Ranker
@@ -164,12 +164,11 @@ def card_text(p: Profile) -> str:
 def tfidf_baseline(index: PartnerIndex) -> System:
     """Lexical TF-IDF (character n-grams) similarity of whole cards."""
     base = _Baseline(index)
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-    matrix = vectorizer.fit_transform([card_text(index.profiles[i]) for i in base.ids])
+    model = LexicalModel([card_text(index.profiles[i]) for i in base.ids])
 
     def rank(q: LabelledQuery) -> list[str]:
         text = card_text(index.profiles[q.institution]) if q.institution else q.query
-        scores = np.asarray((matrix @ vectorizer.transform([text]).T).todense()).ravel()
+        scores = (model.matrix @ model.transform([text]).T).toarray().ravel()
         return base.cut(q, scores)
 
     return rank

@@ -30,9 +30,3 @@ class LexicalModel:
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """L2-normalised sparse TF-IDF rows of new texts."""
         return self._vectorizer.transform(list(texts)).tocsr()
-
-    def similarity(self, left: sparse.csr_matrix, right: sparse.csr_matrix) -> np.ndarray:
-        """Dense cosine similarity matrix between two sets of rows."""
-        if left.shape[0] == 0 or right.shape[0] == 0:
-            return np.zeros((left.shape[0], right.shape[0]), dtype=np.float32)
-        return np.asarray((left @ right.T).todense(), dtype=np.float32)

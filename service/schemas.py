@@ -14,12 +14,9 @@ from matcher.typology import SCOPES, TARGET_GROUPS, THEMES
 from service.errors import APIError
 
 
-def _one_or_many(inner: fields.Field) -> fields.Field:
-    """A filter value given as one item or a list of items."""
-    return OneOrMany(inner)
-
-
 class OneOrMany(fields.Field):
+    """A filter value given as one item or a list of items; loaded as a tuple."""
+
     def __init__(self, inner: fields.Field, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.inner = inner
@@ -37,11 +34,11 @@ class NearIn(Schema):
 
 
 class FiltersIn(Schema):
-    category = _one_or_many(CategoryField())
-    powiat_teryt = _one_or_many(fields.String(validate=validate.Regexp(r"^12\d{2}$")))
-    target_group = _one_or_many(fields.String(validate=validate.OneOf(sorted(TARGET_GROUPS))))
-    theme = _one_or_many(fields.String(validate=validate.OneOf(sorted(THEMES))))
-    scope = _one_or_many(fields.String(validate=validate.OneOf(sorted(SCOPES))))
+    category = OneOrMany(CategoryField())
+    powiat_teryt = OneOrMany(fields.String(validate=validate.Regexp(r"^12\d{2}$")))
+    target_group = OneOrMany(fields.String(validate=validate.OneOf(sorted(TARGET_GROUPS))))
+    theme = OneOrMany(fields.String(validate=validate.OneOf(sorted(THEMES))))
+    scope = OneOrMany(fields.String(validate=validate.OneOf(sorted(SCOPES))))
     cross_sector_only = fields.Boolean(truthy={True}, falsy={False})
     same_sector = fields.Boolean(truthy={True}, falsy={False})
     max_distance_km = fields.Float(validate=validate.Range(min=0, max=1000), allow_nan=False)
