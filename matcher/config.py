@@ -56,7 +56,7 @@ class RankingConfig:
     # FAISS candidates per query unit.
     candidates_per_unit: int = 100
     # At most this many results of one sector per 10 (unless filtered to one sector).
-    sector_quota: int = 3
+    sector_quota: int = 4
     diversify: bool = True
     # An undervalued kind gets the last slot when within this share of the k-th score.
     undervalued_floor: float = 0.8

@@ -287,7 +287,8 @@ class Ranker:
             mask &= (values["complement"] > 0) | (values["profile"] > 0)
         chosen = np.flatnonzero(mask)
         order = chosen[np.lexsort((np.array(layout.ids)[chosen], -total[chosen]))]
-        pool = order[: max(5 * k, 50)]
+        # Enough of the ranking for the sector quota to find variety before it must refill.
+        pool = order[: max(20 * k, 200)]
         suggestions = [self._suggestion(i, values, parts, total) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
