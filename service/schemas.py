@@ -64,7 +64,7 @@ class MatchIn(Schema):
     """Body of POST /match: exactly one of `institution` and `query`."""
 
     institution = fields.String(validate=validate.Length(1, 64))
-    query = fields.String(validate=[validate.Length(1, 2000), _non_blank])
+    query = fields.String(validate=[validate.Length(min=1), _non_blank])
     k = fields.Integer(load_default=10, strict=True, validate=validate.Range(min=1))
     filters = fields.Nested(FiltersIn, load_default=None)
     lang = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
@@ -112,11 +112,20 @@ def load(schema: Schema, data: Any) -> dict[str, Any]:
         ) from exc
 
 
-def match_request(data: dict[str, Any], max_k: int) -> MatchRequest:
-    """A validated MatchIn as a domain request, k capped."""
+def match_request(data: dict[str, Any], config: dict[str, Any]) -> MatchRequest:
+    """A validated MatchIn as a domain request: k capped, the query's length checked."""
+    query = data.get("query")
+    if query is not None and len(query) > config["MAX_QUERY_CHARS"]:
+        raise APIError(
+            422,
+            "validation_error",
+            "The query is too long.",
+            [{"field": "query", "message": f"At most {config['MAX_QUERY_CHARS']} characters."}],
+        )
+    max_k = config["MAX_K"]
     return MatchRequest(
         institution=data.get("institution"),
-        query=data.get("query"),
+        query=query,
         k=min(data["k"], max_k),
         filters=data.get("filters") or Filters(),
     )

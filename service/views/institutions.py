@@ -106,7 +106,7 @@ def import_file():
 @bp.get("/institutions/<external_id>/suggestions")
 def suggestions(external_id: str):
     args = load(SuggestionsArgsIn(), request.args.to_dict())
-    req = match_request({**args, "institution": external_id}, current_app.config["MAX_K"])
+    req = match_request({**args, "institution": external_id}, current_app.config)
     return run_match(req, args["lang"], voice="second")
 
 

@@ -14,7 +14,7 @@ bp = Blueprint("match", __name__)
 @bp.post("/match")
 def match():
     data = load(MatchIn(), request.get_json(silent=True))
-    req = match_request(data, current_app.config["MAX_K"])
+    req = match_request(data, current_app.config)
     return run_match(req, data["lang"], voice="third")
 
 
