@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
+_SWITCHES = {"reciprocal", "diversify"}
 PARTS = ("complement", "reciprocity", "profile", "sector", "reach", "audience", "competition")
 
 
@@ -74,6 +77,30 @@ class RankingConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RankingConfig:
+        """The defaults with the given overrides, e.g. `{"weights": {"reach": 0.8}}`.
+
+        Raises:
+            ValueError: an unknown setting or weight, or a value of the wrong type.
+        """
+        data = dict(data)
+        weights = data.pop("weights", {}) or {}
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(data) - set(known)) + sorted(set(weights) - set(PARTS))
+        if unknown:
+            raise ValueError(f"unknown ranking settings: {', '.join(unknown)}")
+        for name, value in [*data.items(), *weights.items()]:
+            expected = bool if name in _SWITCHES else dict if name == "radius_km" else (int, float)
+            if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+                raise ValueError(f"ranking setting {name!r} has a value of the wrong type: {value!r}")
+        return replace(DEFAULT_CONFIG.with_weights(**weights), **data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RankingConfig:
+        """Read overrides from a JSON file (as written by `matcher tune`)."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 DEFAULT_CONFIG = RankingConfig()

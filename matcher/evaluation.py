@@ -376,3 +376,47 @@ def encoder_comparison(encoder: Encoder, path: Path) -> dict[str, dict[str, floa
             query, path, doc_encoder=passage
         )
     return results
+
+
+def tune_weights(
+    session: Session,
+    index: PartnerIndex,
+    encoder: Encoder,
+    queries: list[LabelledQuery],
+    start: RankingConfig = DEFAULT_CONFIG,
+    factors: Sequence[float] = (0.0, 0.5, 1.5, 2.0),
+    rounds: int = 2,
+    log: Callable[[str], Any] = lambda _: None,
+) -> RankingConfig:
+    """Learn the part weights by coordinate ascent on nDCG@10 of labelled queries.
+
+    Labelled queries may be an evaluation split or accepted/rejected suggestions
+    collected as feedback; each weight in turn is scaled by each factor and kept
+    when nDCG@10 improves.
+
+    Returns:
+        The start configuration with the learned weights.
+    """
+    from matcher.config import PARTS
+
+    def score(config: RankingConfig) -> float:
+        return measure(system_ranker(session, index, encoder, config), queries, index)["ndcg@10"]
+
+    best_config, best = start, score(start)
+    log(f"start: nDCG@10 {best:.3f}")
+    for _ in range(rounds):
+        improved = False
+        for part in PARTS:
+            current = getattr(best_config.weights, part)
+            for factor in factors:
+                value = round(current * factor if current else 0.1 * factor, 4)
+                if value == current:
+                    continue
+                candidate = best_config.with_weights(**{part: value})
+                result = score(candidate)
+                if result > best + 1e-4:
+                    best_config, best, improved = candidate, result, True
+                    log(f"{part} = {value}: nDCG@10 {best:.3f}")
+        if not improved:
+            break
+    return best_config

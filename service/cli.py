@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from service.state import db_session, resources
 def init_app(app: Flask) -> None:
     """Register the commands on the app (so `flask --app service` has them too)."""
     commands = (
+        tune_command,
         import_command,
         reindex_command,
         bootstrap_command,
@@ -141,31 +143,65 @@ def run_command(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
+def _labelled_options(command):
+    """Options shared by the commands that run the labelled set."""
+    options = [
+        click.option(
+            "--queries",
+            "queries_path",
+            type=click.Path(exists=True, dir_okay=False),
+            default=str(PROJECT_ROOT / "seed_data" / "eval" / "queries.json"),
+            show_default=True,
+        ),
+        click.option(
+            "--seed-dir",
+            type=click.Path(exists=True, file_okay=False),
+            default=None,
+            help="Fiszki the labels refer to (default: MATCHER_SEED_DIR).",
+        ),
+        click.option(
+            "--database",
+            default=None,
+            help="Evaluation database URL (default: a SQLite file beside MATCHER_INDEX_DIR).",
+        ),
+        click.option(
+            "--index-dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Where the evaluation index goes (default: beside MATCHER_INDEX_DIR).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def _labelled_world(queries_path: str, seed_dir: str | None, database: str | None, index_dir: str | None):
+    """The seed fiszki in their own evaluation database and index, and the labelled queries.
+
+    Evaluation data lives beside the service's index, never in the service's database.
+    """
+    from flask import current_app
+
+    from matcher.db import make_engine, make_session_factory
+    from matcher.evaluation import build_evaluation_index, load_labelled
+
+    workdir = Path(current_app.config["INDEX_DIR"]).parent
+    workdir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(database or f"sqlite:///{workdir / 'evaluation.db'}")
+    encoder = resources().encoder
+    seed = Path(seed_dir or current_app.config["SEED_DIR"])
+    with make_session_factory(engine)() as session:
+        index = build_evaluation_index(
+            session, encoder, sorted(seed.glob("*.jsonl")), Path(index_dir or workdir / "evaluation-index")
+        )
+        yield session, index, encoder, load_labelled(Path(queries_path))
+    engine.dispose()
+
+
 @click.command("evaluate")
-@click.option(
-    "--queries",
-    "queries_path",
-    type=click.Path(exists=True, dir_okay=False),
-    default=str(PROJECT_ROOT / "seed_data" / "eval" / "queries.json"),
-    show_default=True,
-)
-@click.option(
-    "--seed-dir",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    help="Fiszki the labels refer to (default: MATCHER_SEED_DIR).",
-)
-@click.option(
-    "--database",
-    default=None,
-    help="Evaluation database URL (default: a SQLite file beside MATCHER_INDEX_DIR).",
-)
-@click.option(
-    "--index-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Where the evaluation index goes (default: beside MATCHER_INDEX_DIR).",
-)
+@_labelled_options
 @click.option("--split", default=None, help="Only this split (dev or test).")
 @click.option("--limit", type=int, default=None, help="Only the first N queries (a quick slice).")
 @click.option("--ablations/--no-ablations", default=True, show_default=True)
@@ -184,38 +220,54 @@ def evaluate_command(
     queries_path, seed_dir, database, index_dir, split, limit, ablations, embedding_dev, output
 ) -> None:
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
-    from flask import current_app
+    from matcher.evaluation import encoder_comparison, evaluate, format_report
 
-    from matcher.db import make_engine, make_session_factory
-    from matcher.evaluation import (
-        build_evaluation_index,
-        encoder_comparison,
-        evaluate,
-        format_report,
-        load_labelled,
-    )
-
-    # Evaluation data lives beside the service's index, never in the service's database.
-    workdir = Path(current_app.config["INDEX_DIR"]).parent
-    workdir.mkdir(parents=True, exist_ok=True)
-    sessions = make_session_factory(make_engine(database or f"sqlite:///{workdir / 'evaluation.db'}"))
-    encoder = resources().encoder
-    seed = Path(seed_dir or current_app.config["SEED_DIR"])
-    queries = load_labelled(Path(queries_path))
-    if split:
-        queries = [q for q in queries if q.split == split]
-    queries = queries[:limit] if limit else queries
-    with sessions() as session:
-        index = build_evaluation_index(
-            session, encoder, sorted(seed.glob("*.jsonl")), Path(index_dir or workdir / "evaluation-index")
+    with _labelled_world(queries_path, seed_dir, database, index_dir) as (session, index, encoder, queries):
+        queries = [q for q in queries if not split or q.split == split][:limit]
+        report = evaluate(
+            session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
         )
-        report = evaluate(session, index, encoder, queries, with_ablations=ablations)
     if embedding_dev:
         report["embedding_dev"] = encoder_comparison(encoder, Path(embedding_dev))
     click.echo(format_report(report))
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     click.echo(f"\nwritten to {output}")
+
+
+@click.command("tune")
+@_labelled_options
+@click.option("--split", default="dev", show_default=True, help="Learn on this split; report the others.")
+@click.option("--rounds", default=2, show_default=True, help="Passes over the weights.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="reports/ranking.json",
+    show_default=True,
+    help="Where the learned overrides go (use as MATCHER_RANKING_CONFIG).",
+)
+@with_appcontext
+def tune_command(queries_path, seed_dir, database, index_dir, split, rounds, output) -> None:
+    """Learn the score-part weights from labelled queries (or feedback) by coordinate ascent."""
+    from matcher.evaluation import measure, system_ranker, tune_weights
+
+    with _labelled_world(queries_path, seed_dir, database, index_dir) as (session, index, encoder, queries):
+        learn = [q for q in queries if q.split == split]
+        held_out = [q for q in queries if q.split != split]
+        if not learn:
+            raise click.ClickException(f"no labelled queries in split {split!r}")
+        start = resources().ranking
+        tuned = tune_weights(session, index, encoder, learn, start, rounds=rounds, log=click.echo)
+        for name, subset in ((split, learn), ("held out", held_out)):
+            if subset:
+                before, after = (
+                    measure(system_ranker(session, index, encoder, c), subset, index)["ndcg@10"]
+                    for c in (start, tuned)
+                )
+                click.echo(f"nDCG@10 on {name} ({len(subset)} queries): {before:.3f} -> {after:.3f}")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(json.dumps({"weights": tuned.weights.as_dict()}, indent=2), encoding="utf-8")
+    click.echo(f"weights written to {output}; serve them with MATCHER_RANKING_CONFIG={output}")
 
 
 @click.group("model")

@@ -25,6 +25,7 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         "bearer token for admin endpoints and contact data; unset = "
         "admin endpoints open (development), contact data never shown",
     ),
+    "RANKING_CONFIG": (None, str, "JSON file of ranking overrides (weights etc.), e.g. from `matcher tune`"),
     "MAX_K": (100, int, "largest k a match returns (larger requests are capped)"),
     "MAX_CONTENT_LENGTH": (16 * 1024 * 1024, int, "largest request body in bytes"),
     "MAX_QUERY_CHARS": (2000, int, "longest free-text query"),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from embeddings import Encoder, load_encoder
+from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.db import make_engine, make_session_factory
 from matcher.index import LiveIndex
 
@@ -23,6 +24,7 @@ class Resources:
     sessions: sessionmaker
     encoder_spec: str
     index_dir: Path
+    ranking: RankingConfig
     _encoder: Encoder | None = None
     _live: LiveIndex | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,6 +57,7 @@ def init_app(app: Flask) -> None:
         sessions=make_session_factory(engine),
         encoder_spec=app.config["ENCODER"],
         index_dir=Path(app.config["INDEX_DIR"]),
+        ranking=_ranking_config(app.config.get("RANKING_CONFIG")),
     )
 
     @app.teardown_appcontext
@@ -62,6 +65,16 @@ def init_app(app: Flask) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def _ranking_config(path: str | None) -> RankingConfig:
+    """The default ranking, or the overrides in MATCHER_RANKING_CONFIG (fails at start, not later)."""
+    if not path:
+        return DEFAULT_CONFIG
+    try:
+        return RankingConfig.load(path)
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"MATCHER_RANKING_CONFIG={path}: {exc}") from exc
 
 
 def resources() -> Resources:

@@ -22,7 +22,7 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     """Answer a match request with suggestions and what index answered it."""
     res = resources()
     index = res.live.get()
-    query, suggestions = find_partners(db_session(), index, res.encoder, req)
+    query, suggestions = find_partners(db_session(), index, res.encoder, req, res.ranking)
     manifest = index.manifest
     return {
         "k": req.k,

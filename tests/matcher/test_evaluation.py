@@ -72,3 +72,32 @@ def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):
         ]
     )
     assert result.exit_code != 0
+
+
+def test_tune_learns_weights_that_the_service_can_load(runner, tmp_path):
+    from matcher.config import RankingConfig
+
+    output = tmp_path / "ranking.json"
+    result = runner.invoke(
+        args=[
+            "tune",
+            "--queries",
+            str(DATA / "labelled_small.json"),
+            "--seed-dir",
+            str(DATA),
+            "--database",
+            f"sqlite:///{tmp_path / 'tune.db'}",
+            "--index-dir",
+            str(tmp_path / "ix"),
+            "--rounds",
+            "1",
+            "--output",
+            str(output),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("nDCG@10 on dev"))
+    before, after = (float(x) for x in line.split(":")[1].split("->"))
+    assert after >= before
+    learned = RankingConfig.load(output)
+    assert set(learned.weights.as_dict()) == set(json.loads(output.read_text())["weights"])

@@ -142,3 +142,40 @@ def test_deleted_institution_disappears_from_results_at_once(seeded, client):
     assert client.delete("/institutions/T-002").status_code == 204
     after = [r["institution"]["external_id"] for r in match(client, institution="T-001", k=20)["results"]]
     assert "T-002" not in after
+
+
+def test_ranking_overrides_from_a_config_file_change_the_scores(tmp_path):
+    from service import create_app
+    from tests.conftest import SMALL
+
+    overrides = tmp_path / "ranking.json"
+    overrides.write_text('{"weights": {"sector": 0.0, "reach": 0.0}}')
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+            "INDEX_DIR": str(tmp_path / "ix"),
+            "ENCODER": "hashing",
+            "RANKING_CONFIG": str(overrides),
+        }
+    )
+    client = app.test_client()
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    client.post("/admin/reindex")
+    for result in match(client, institution="T-001")["results"]:
+        assert not {"sector", "reach"} & set(result["score_parts"])
+
+
+def test_a_bad_ranking_config_stops_the_service_at_start(tmp_path):
+    from service import create_app
+
+    overrides = tmp_path / "ranking.json"
+    overrides.write_text('{"weights": {"charisma": 1.0}}')
+    with pytest.raises(RuntimeError, match="charisma"):
+        create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+                "INDEX_DIR": str(tmp_path / "ix"),
+                "ENCODER": "hashing",
+                "RANKING_CONFIG": str(overrides),
+            }
+        )
