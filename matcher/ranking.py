@@ -289,7 +289,7 @@ class Ranker:
         order = chosen[np.lexsort((np.array(layout.ids)[chosen], -total[chosen]))]
         # Enough of the ranking for the sector quota to find variety before it must refill.
         pool = order[: max(20 * k, 200)]
-        suggestions = [self._suggestion(i, values, parts, total) for i in pool]
+        suggestions = [self._suggestion(i, values, parts) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
         for suggestion in selected:
@@ -387,7 +387,7 @@ class Ranker:
         tau = reach_km * self.config.reach_decay
         return np.where(km <= reach_km, 1.0, np.exp(-(km - reach_km) / tau))
 
-    def _suggestion(self, i: int, values, parts, total) -> Suggestion:
+    def _suggestion(self, i: int, values, parts) -> Suggestion:
         rounded = {name: round(float(part[i]), 4) for name, part in parts.items()}
         rounded = {name: part for name, part in rounded.items() if part != 0.0}
         return Suggestion(
