@@ -30,21 +30,29 @@ def test_recall_mrr_and_precision_on_a_toy_ranking():
     assert reciprocal_rank(["a"], relevance) == 0.0
 
 
-def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
-    output = tmp_path / "report.json"
-    result = runner.invoke(
+def run_labelled(runner, tmp_path, command: str, queries, output, *extra: str):
+    """Run a labelled-set command on the small fiszki in its own database and index."""
+    return runner.invoke(
         args=[
-            "evaluate",
+            command,
             "--queries",
-            str(DATA / "labelled_small.json"),
+            str(queries),
             "--seed-dir",
             str(DATA),
             "--database",
-            f"sqlite:///{tmp_path / 'eval.db'}",
+            f"sqlite:///{tmp_path / 'labelled.db'}",
+            "--index-dir",
+            str(tmp_path / "ix"),
             "--output",
             str(output),
+            *extra,
         ]
     )
+
+
+def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
+    output = tmp_path / "report.json"
+    result = run_labelled(runner, tmp_path, "evaluate", DATA / "labelled_small.json", output)
     assert result.exit_code == 0, result.output
     assert "baseline: tf-idf" in result.output and "- reciprocal" in result.output
     report = json.loads(output.read_text(encoding="utf-8"))
@@ -58,19 +66,7 @@ def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
 def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):
     queries = tmp_path / "q.json"
     queries.write_text(json.dumps([{"id": "x", "institution": "NOPE", "relevance": {"T-001": 2}}]))
-    result = runner.invoke(
-        args=[
-            "evaluate",
-            "--queries",
-            str(queries),
-            "--seed-dir",
-            str(DATA),
-            "--database",
-            f"sqlite:///{tmp_path / 'e.db'}",
-            "--output",
-            str(tmp_path / "r.json"),
-        ]
-    )
+    result = run_labelled(runner, tmp_path, "evaluate", queries, tmp_path / "r.json")
     assert result.exit_code != 0
 
 
@@ -78,23 +74,7 @@ def test_tune_learns_weights_that_the_service_can_load(runner, tmp_path):
     from matcher.config import RankingConfig
 
     output = tmp_path / "ranking.json"
-    result = runner.invoke(
-        args=[
-            "tune",
-            "--queries",
-            str(DATA / "labelled_small.json"),
-            "--seed-dir",
-            str(DATA),
-            "--database",
-            f"sqlite:///{tmp_path / 'tune.db'}",
-            "--index-dir",
-            str(tmp_path / "ix"),
-            "--rounds",
-            "1",
-            "--output",
-            str(output),
-        ]
-    )
+    result = run_labelled(runner, tmp_path, "tune", DATA / "labelled_small.json", output, "--rounds", "1")
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("nDCG@10 on dev"))
     before, after = (float(x) for x in line.split(":")[1].split("->"))
