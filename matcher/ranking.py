@@ -73,14 +73,15 @@ class Layout:
         self.position = {external_id: i for i, external_id in enumerate(self.ids)}
         profiles = [index.profiles[i] for i in self.ids]
         self.n = len(self.ids)
+        self.id_array = np.array(self.ids)
         self.category = np.array([p.category for p in profiles])
         self.subtype = np.array([p.subtype for p in profiles])
         self.scope = np.array([p.scope for p in profiles])
+        self.powiat = np.array([p.powiat_teryt for p in profiles])
         self.lat = np.radians([p.lat for p in profiles])
         self.lon = np.radians([p.lon for p in profiles])
         self.groups = _bitmask([p.target_groups for p in profiles], TARGET_GROUPS)
         self.themes = _bitmask([p.themes for p in profiles], THEMES)
-        self.undervalued = np.array([is_undervalued(p.category, p.subtype) for p in profiles])
         # Units of each kind, in index order, are grouped by institution.
         self.owner: dict[str, np.ndarray] = {}
         self.starts: dict[str, np.ndarray] = {}
@@ -286,7 +287,7 @@ class Ranker:
             # A text search lists only institutions that match it in some way.
             mask &= (values["complement"] > 0) | (values["profile"] > 0)
         chosen = np.flatnonzero(mask)
-        order = chosen[np.lexsort((np.array(layout.ids)[chosen], -total[chosen]))]
+        order = chosen[np.lexsort((layout.id_array[chosen], -total[chosen]))]
         # Enough of the ranking for the sector quota to find variety before it must refill.
         pool = order[: max(20 * k, 200)]
         suggestions = [self._suggestion(i, values, parts) for i in pool]
@@ -307,9 +308,7 @@ class Ranker:
         if f.category:
             mask &= np.isin(layout.category, f.category)
         if f.powiat_teryt:
-            mask &= np.isin(
-                np.array([self.index.profiles[i].powiat_teryt for i in layout.ids]), f.powiat_teryt
-            )
+            mask &= np.isin(layout.powiat, f.powiat_teryt)
         if f.scope:
             mask &= np.isin(layout.scope, f.scope)
         if f.target_group:
@@ -381,7 +380,7 @@ class Ranker:
 
     def _reach(self, me: Profile | None, origin) -> np.ndarray:
         radius = self.config.radius_km
-        theirs = np.array([radius.get(s, 15.0) for s in self.layout.scope])
+        theirs = _per_value(self.layout.scope, lambda scope: radius.get(scope, 15.0))
         reach_km = np.maximum(theirs, radius.get(me.scope, 15.0) if me is not None else 0.0)
         km = self._distances(origin)
         tau = reach_km * self.config.reach_decay
@@ -479,13 +478,14 @@ def _overlap(masks: np.ndarray, mine: int) -> np.ndarray:
     return np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
 
 
+def _per_value(keys: np.ndarray, value_of) -> np.ndarray:
+    """Map an array of keys through a function called once per distinct key."""
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return np.array([value_of(k) for k in distinct], dtype=np.float32)[inverse] if len(keys) else np.zeros(0)
+
+
 def _sector_values(me: Profile, layout: Layout) -> np.ndarray:
-    values = np.empty(layout.n, np.float32)
-    cache: dict[str, float] = {}
-    for i, category in enumerate(layout.category):
-        if category not in cache:
-            cache[category] = 1.0 if complementarity(me.category, category) else 0.5
-        values[i] = cache[category]
+    values = _per_value(layout.category, lambda c: 1.0 if complementarity(me.category, c) else 0.5)
     same = layout.category == me.category
     values[same] = np.where(layout.subtype[same] == me.subtype, -1.0, -0.5)
     return values

@@ -18,7 +18,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     settings.resolve_paths(app.config, app.instance_path)
-    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_CONTENT_LENGTH"]
 
     from service import cli, errors, state, views
 
