@@ -69,6 +69,11 @@ class RankingConfig:
     )
     # Beyond its radius, reach decays with this share of the radius as the e-folding distance.
     reach_decay: float = 0.5
+    # Reach also falls linearly with distance, by up to this share at proximity_km and beyond
+    # (regular cooperation needs people to travel; a regional body 80 km away is reachable,
+    # one 10 km away is easier).
+    proximity: float = 0.3
+    proximity_km: float = 100.0
     max_k: int = 100
 
     def with_weights(self, **changes: float) -> RankingConfig:

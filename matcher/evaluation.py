@@ -42,6 +42,8 @@ class LabelledQuery:
     institution: str | None = None
     query: str | None = None
     filters: dict[str, Any] = field(default_factory=dict)
+    # Every card a judge has read for this query, relevant or not.
+    judged: frozenset[str] = frozenset()
 
     def request(self, k: int = CUTOFF) -> MatchRequest:
         return MatchRequest(
@@ -61,20 +63,38 @@ def filters_from(data: dict[str, Any]) -> Filters:
     return Filters(**values, near=(near["lat"], near["lon"]) if near else None)
 
 
-def load_labelled(path: Path) -> list[LabelledQuery]:
-    """Read the labelled set (a JSON list)."""
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        LabelledQuery(
-            id=r["id"],
-            split=r.get("split", "dev"),
-            relevance={k: int(v) for k, v in r["relevance"].items()},
-            institution=r.get("institution"),
-            query=r.get("query"),
-            filters=r.get("filters") or {},
+LABEL_SETS = ("all", "original")
+
+
+def load_labelled(path: Path, labels: str = "all") -> list[LabelledQuery]:
+    """Read the labelled set (a JSON list).
+
+    Args:
+        labels: "all" adds the pooled judgments to the authors' and reviewers' labels;
+            "original" keeps only the latter (unlisted cards count as 0 either way).
+    """
+    if labels not in LABEL_SETS:
+        raise ValueError(f"labels must be one of {LABEL_SETS}, not {labels!r}")
+    queries = []
+    for r in json.loads(path.read_text(encoding="utf-8")):
+        relevance = {k: int(v) for k, v in r["relevance"].items()}
+        judged = set(relevance)
+        if labels == "all":
+            for card, grade in r.get("pooled", {}).items():
+                relevance.setdefault(card, int(grade))
+            judged |= set(relevance) | set(r.get("judged_zero", ()))
+        queries.append(
+            LabelledQuery(
+                id=r["id"],
+                split=r.get("split", "dev"),
+                relevance=relevance,
+                institution=r.get("institution"),
+                query=r.get("query"),
+                filters=r.get("filters") or {},
+                judged=frozenset(judged),
+            )
         )
-        for r in rows
-    ]
+    return queries
 
 
 # --- metrics ---------------------------------------------------------------------------
@@ -182,6 +202,7 @@ def ablations(config: RankingConfig = DEFAULT_CONFIG) -> dict[str, RankingConfig
         "- dense (lexical only)": dataclasses.replace(config, lexical_share=1.0),
         "- reciprocal (one direction)": dataclasses.replace(config, reciprocal=False),
         "- diversity": dataclasses.replace(config, diversify=False),
+        "- proximity (flat reach)": dataclasses.replace(config, proximity=0.0),
     }
     for part in ("reciprocity", "profile", "sector", "reach", "audience", "competition"):
         variants[f"- {part}"] = config.with_weights(**{part: 0.0})
@@ -238,6 +259,8 @@ def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -
             "max_one_sector@10": max(categories.count(c) for c in set(categories)) if categories else 0,
             "undervalued@10": undervalued / len(categories) if categories else 0.0,
             "undervalued_any@10": float(undervalued > 0),
+            # How much of the list a judge has read: low coverage means the nDCG is a floor.
+            "judged@10": sum(r in q.judged for r in ranked[:CUTOFF]) / len(top) if top else 1.0,
         }
         if q.institution:
             mine = index.profiles[q.institution].category
@@ -283,6 +306,7 @@ def evaluate(
         results = {name: measure(system, subset, index) for name, system in systems.items()}
         best = max(results["baseline: profile embedding"]["ndcg@10"], results["baseline: tf-idf"]["ndcg@10"])
         report[split] = {
+            "split": split,
             "systems": results,
             "ratio_to_best_baseline": results["system"]["ndcg@10"] / best if best else None,
         }
@@ -299,6 +323,7 @@ COLUMNS = (
     "worst_one_sector@10",
     "undervalued@10",
     "undervalued_any@10",
+    "judged@10",
     "latency_ms_p95",
 )
 
@@ -306,12 +331,14 @@ COLUMNS = (
 def format_report(report: dict[str, Any]) -> str:
     """The report as plain-text tables, one per split."""
     lines = []
-    for split, body in report.items():
-        if split == "embedding_dev":
+    if "labels" in report:
+        lines.append(f"labels: {report['labels']}")
+    for body in report.values():
+        if not isinstance(body, dict) or "systems" not in body:
             continue
         systems = body["systems"]
         n = next(iter(systems.values()))["queries"]
-        lines.append(f"\n== split: {split} ({n} queries) ==")
+        lines.append(f"\n== split: {body['split']} ({n} queries) ==")
         widths = [max(len(c) + 2, 9) for c in COLUMNS]
         lines.append(f"{'system':30s}" + "".join(f"{c:>{w}s}" for c, w in zip(COLUMNS, widths)))
         for name, m in systems.items():

@@ -384,7 +384,9 @@ class Ranker:
         reach_km = np.maximum(theirs, radius.get(me.scope, 15.0) if me is not None else 0.0)
         km = self._distances(origin)
         tau = reach_km * self.config.reach_decay
-        return np.where(km <= reach_km, 1.0, np.exp(-(km - reach_km) / tau))
+        # Within reach, nearer is still easier to work with; beyond it, reach decays fast.
+        near = 1.0 - self.config.proximity * np.minimum(km / self.config.proximity_km, 1.0)
+        return np.where(km <= reach_km, near, near * np.exp(-(km - reach_km) / tau))
 
     def _suggestion(self, i: int, values, parts) -> Suggestion:
         rounded = {name: round(float(part[i]), 4) for name, part in parts.items()}

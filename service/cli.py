@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
+from matcher.evaluation import LABEL_SETS
 from matcher.index import IndexMissing, build_index, current_generation, index_status
 from matcher.registry import ImportRejected, count_institutions, import_records, parse_import
 from service.config import PROJECT_ROOT
@@ -170,6 +171,13 @@ def _labelled_options(command):
             default=None,
             help="Where the evaluation index goes (default: beside MATCHER_INDEX_DIR).",
         ),
+        click.option(
+            "--labels",
+            type=click.Choice(LABEL_SETS),
+            default="all",
+            show_default=True,
+            help="all: authors', reviewers' and pooled judgments; original: without the pooled ones.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -177,7 +185,9 @@ def _labelled_options(command):
 
 
 @contextmanager
-def _labelled_world(queries_path: str, seed_dir: str | None, database: str | None, index_dir: str | None):
+def _labelled_world(
+    queries_path: str, seed_dir: str | None, database: str | None, index_dir: str | None, labels: str
+):
     """The seed fiszki in their own evaluation database and index, and the labelled queries.
 
     Evaluation data lives beside the service's index, never in the service's database.
@@ -196,7 +206,7 @@ def _labelled_world(queries_path: str, seed_dir: str | None, database: str | Non
         index = build_evaluation_index(
             session, encoder, sorted(seed.glob("*.jsonl")), Path(index_dir or workdir / "evaluation-index")
         )
-        yield session, index, encoder, load_labelled(Path(queries_path))
+        yield session, index, encoder, load_labelled(Path(queries_path), labels)
     engine.dispose()
 
 
@@ -217,16 +227,17 @@ def _labelled_world(queries_path: str, seed_dir: str | None, database: str | Non
 )
 @with_appcontext
 def evaluate_command(
-    queries_path, seed_dir, database, index_dir, split, limit, ablations, embedding_dev, output
+    queries_path, seed_dir, database, index_dir, labels, split, limit, ablations, embedding_dev, output
 ) -> None:
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
     from matcher.evaluation import encoder_comparison, evaluate, format_report
 
-    with _labelled_world(queries_path, seed_dir, database, index_dir) as (session, index, encoder, queries):
+    with _labelled_world(queries_path, seed_dir, database, index_dir, labels) as (session, index, encoder, queries):
         queries = [q for q in queries if not split or q.split == split][:limit]
         report = evaluate(
             session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
         )
+    report = {"labels": labels, **report}
     if embedding_dev:
         report["embedding_dev"] = encoder_comparison(encoder, Path(embedding_dev))
     click.echo(format_report(report))
@@ -247,11 +258,11 @@ def evaluate_command(
     help="Where the learned overrides go (use as MATCHER_RANKING_CONFIG).",
 )
 @with_appcontext
-def tune_command(queries_path, seed_dir, database, index_dir, split, rounds, output) -> None:
+def tune_command(queries_path, seed_dir, database, index_dir, labels, split, rounds, output) -> None:
     """Learn the score-part weights from labelled queries (or feedback) by coordinate ascent."""
     from matcher.evaluation import measure, system_ranker, tune_weights
 
-    with _labelled_world(queries_path, seed_dir, database, index_dir) as (session, index, encoder, queries):
+    with _labelled_world(queries_path, seed_dir, database, index_dir, labels) as (session, index, encoder, queries):
         learn = [q for q in queries if q.split == split]
         held_out = [q for q in queries if q.split != split]
         if not learn:

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from matcher.evaluation import ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
+from matcher.evaluation import load_labelled, ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
 from tests.conftest import DATA
 
 
@@ -28,6 +28,28 @@ def test_recall_mrr_and_precision_on_a_toy_ranking():
     assert reciprocal_rank(ranked, relevance) == pytest.approx(1 / 2)
     assert precision_at_k(ranked, relevance, k=5) == pytest.approx(2 / 5)
     assert reciprocal_rank(["a"], relevance) == 0.0
+
+
+def test_pooled_judgments_count_only_when_asked_for(tmp_path):
+    path = tmp_path / "q.json"
+    row = {
+        "id": "x-i01",
+        "split": "test",
+        "institution": "A",
+        "relevance": {"b": 2},
+        "pooled": {"c": 1, "b": 1},
+        "judged_zero": ["d"],
+    }
+    path.write_text(json.dumps([row]), encoding="utf-8")
+    (everything,) = load_labelled(path)
+    (original,) = load_labelled(path, "original")
+    # A pooled grade only adds to the authors' labels, never overrides one.
+    assert everything.relevance == {"b": 2, "c": 1}
+    assert everything.judged == {"b", "c", "d"}
+    assert original.relevance == {"b": 2}
+    assert original.judged == {"b"}
+    with pytest.raises(ValueError):
+        load_labelled(path, "mine")
 
 
 def run_labelled(runner, tmp_path, command: str, queries, output, *extra: str):
@@ -58,8 +80,10 @@ def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
     report = json.loads(output.read_text(encoding="utf-8"))
     assert set(report) >= {"dev", "test", "all", "embedding_dev"}
     assert report["all"]["systems"]["system"]["queries"] == 3
+    assert report["labels"] == "all" and "labels: all" in result.output
     for metrics in report["all"]["systems"].values():
         assert 0.0 <= metrics["ndcg@10"] <= 1.0
+        assert 0.0 <= metrics["judged@10"] <= 1.0
     assert report["embedding_dev"][next(iter(report["embedding_dev"]))]["pl recall@5"] > 0
 
 
