@@ -275,7 +275,18 @@ def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -
     summary["latency_ms_mean"] = statistics.fmean(latencies) if latencies else 0.0
     summary["latency_ms_p95"] = float(np.percentile(latencies, 95)) if latencies else 0.0
     summary["queries"] = len(queries)
+    summary["ndcg@10_ci95_low"], summary["ndcg@10_ci95_high"] = bootstrap_ci([r["ndcg@10"] for r in rows])
     return summary
+
+
+def bootstrap_ci(values: Sequence[float], resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean over queries (fixed seed: reproducible)."""
+    if not values:
+        return 0.0, 0.0
+    data = np.asarray(values, dtype=np.float64)
+    picks = np.random.default_rng(seed).integers(0, len(data), size=(resamples, len(data)))
+    means = data[picks].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def evaluate(
@@ -346,6 +357,11 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"{name:30s}" + "".join(cells))
         ratio = body["ratio_to_best_baseline"]
         lines.append(f"nDCG@10 ratio to the better baseline: {ratio:.2f}" if ratio else "")
+        system = systems["system"]
+        lines.append(
+            f"system nDCG@10 95% bootstrap interval over queries: "
+            f"{system['ndcg@10_ci95_low']:.3f}-{system['ndcg@10_ci95_high']:.3f}"
+        )
     if "embedding_dev" in report:
         lines.append("\n== encoder on the embedding dev set ==")
         for name, m in report["embedding_dev"].items():

@@ -232,7 +232,8 @@ def evaluate_command(
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
     from matcher.evaluation import encoder_comparison, evaluate, format_report
 
-    with _labelled_world(queries_path, seed_dir, database, index_dir, labels) as (session, index, encoder, queries):
+    world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
+    with world as (session, index, encoder, queries):
         queries = [q for q in queries if not split or q.split == split][:limit]
         report = evaluate(
             session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
@@ -262,7 +263,8 @@ def tune_command(queries_path, seed_dir, database, index_dir, labels, split, rou
     """Learn the score-part weights from labelled queries (or feedback) by coordinate ascent."""
     from matcher.evaluation import measure, system_ranker, tune_weights
 
-    with _labelled_world(queries_path, seed_dir, database, index_dir, labels) as (session, index, encoder, queries):
+    world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
+    with world as (session, index, encoder, queries):
         learn = [q for q in queries if q.split == split]
         held_out = [q for q in queries if q.split != split]
         if not learn:

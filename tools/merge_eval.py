@@ -1,4 +1,6 @@
-"""Merge per-region eval drafts, reviewers' cross-region additions and pooled judgments into seed_data/eval/queries.json.
+"""Merge the labelled set into seed_data/eval/queries.json.
+
+Sources: per-region drafts, reviewers' cross-region additions and pooled judgments.
 
 The dev/test split is fixed by position before any system is run: within each region and
 query kind, queries alternate dev, test, dev, ...

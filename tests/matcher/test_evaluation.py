@@ -7,7 +7,14 @@ import math
 
 import pytest
 
-from matcher.evaluation import load_labelled, ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
+from matcher.evaluation import (
+    bootstrap_ci,
+    load_labelled,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
 from tests.conftest import DATA
 
 
@@ -28,6 +35,15 @@ def test_recall_mrr_and_precision_on_a_toy_ranking():
     assert reciprocal_rank(ranked, relevance) == pytest.approx(1 / 2)
     assert precision_at_k(ranked, relevance, k=5) == pytest.approx(2 / 5)
     assert reciprocal_rank(["a"], relevance) == 0.0
+
+
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_queries():
+    few = [0.2, 0.9, 0.5, 0.7]
+    low, high = bootstrap_ci(few)
+    assert low < sum(few) / len(few) < high
+    many_low, many_high = bootstrap_ci(few * 25)
+    assert many_high - many_low < high - low
+    assert bootstrap_ci([0.6] * 10) == pytest.approx((0.6, 0.6))
 
 
 def test_pooled_judgments_count_only_when_asked_for(tmp_path):
