@@ -557,9 +557,23 @@ def select_diverse(
             waiting.append(suggestion)
     chosen += waiting[: k - len(chosen)]
     if chosen and len(chosen) == k and not any(_undervalued(s) for s in chosen):
-        floor = chosen[-1].score * config.undervalued_floor if chosen[-1].score > 0 else chosen[-1].score
+        last = chosen[-1]
+        floor = last.score * config.undervalued_floor if last.score > 0 else last.score
         taken = {id(s) for s in chosen}
-        fair = next((s for s in ranked if id(s) not in taken and _undervalued(s) and s.score >= floor), None)
+        held = Counter(s.profile.category for s in chosen)
+
+        def has_room(s: Suggestion) -> bool:
+            """Taking the last slot must not push the newcomer's sector over its quota."""
+            return held[s.profile.category] - (last.profile.category == s.profile.category) < limit
+
+        fair = next(
+            (
+                s
+                for s in ranked
+                if id(s) not in taken and _undervalued(s) and s.score >= floor and has_room(s)
+            ),
+            None,
+        )
         if fair is not None:
             chosen[-1] = fair
     chosen.sort(key=lambda s: (-s.score, s.profile.external_id))

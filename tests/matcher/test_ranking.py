@@ -113,6 +113,20 @@ def test_undervalued_kind_gets_a_fair_slot_when_close():
     assert any(s.profile.category == "7" for s in top)
 
 
+def test_the_fair_slot_never_breaks_the_sector_quota():
+    # Four schools lead; the only undervalued kinds close to the cut are art schools
+    # (category 2 again) and a hobby club further down.
+    ranked = [_fake("2", 1 - i / 100) for i in range(4)]
+    ranked += [_fake(c, 0.9 - i / 100) for i, c in enumerate(["1", "3", "4", "6", "ngo", "employer"])]
+    art_school = _fake("2", 0.84, subtype="art_school")
+    hobby = _fake("7", 0.8)
+    top = select_diverse(
+        sorted(ranked + [art_school, hobby], key=lambda s: -s.score), 10, DEFAULT_CONFIG, True
+    )
+    assert sum(s.profile.category == "2" for s in top) == 4
+    assert hobby in top and art_school not in top
+
+
 def test_calibration_is_per_query_unit():
     from matcher.ranking import _zscore
 
