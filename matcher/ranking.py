@@ -275,11 +275,13 @@ class Ranker:
         config, layout = self.config, self.layout
         me = query.profile
         origin = (me.lat, me.lon) if me is not None else filters.near
-        mask = self.candidates(query, filters) & self.eligible(me, filters)
+        # Distances from the asker, computed once for the filter, the reach part and the evidence.
+        km = self._distances(origin) if origin is not None else None
+        mask = self.candidates(query, filters) & self.eligible(me, filters, km)
         if not mask.any():
             return []
         strengths = _Strengths(self.index, layout, query, config)
-        values = self._values(query, strengths, origin)
+        values = self._values(query, strengths, km)
         weights = config.weights
         parts = {name: getattr(weights, name) * v for name, v in values.items()}
         total = np.sum(list(parts.values()), axis=0)
@@ -294,11 +296,14 @@ class Ranker:
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
         for suggestion in selected:
-            suggestion.evidence = self._evidence(query, suggestion, strengths, origin)
+            suggestion.evidence = self._evidence(query, suggestion, strengths, km)
         return selected
 
-    def eligible(self, me: Profile | None, f: Filters) -> np.ndarray:
-        """Mask of institutions that pass the filters and are neither the asker nor its partners."""
+    def eligible(self, me: Profile | None, f: Filters, km: np.ndarray | None = None) -> np.ndarray:
+        """Mask of institutions that pass the filters and are neither the asker nor its partners.
+
+        `km`: distances from the asker (or `near`), when the caller has them already.
+        """
         layout, mask = self.layout, np.ones(self.layout.n, dtype=bool)
         origin = (me.lat, me.lon) if me is not None else f.near
         if me is not None:
@@ -320,7 +325,7 @@ class Ranker:
         if me is not None and f.same_sector:
             mask &= layout.category == me.category
         if f.max_distance_km is not None and origin is not None:
-            mask &= self._distances(origin) <= f.max_distance_km
+            mask &= (self._distances(origin) if km is None else km) <= f.max_distance_km
         return mask
 
     def _distances(self, origin: tuple[float, float]) -> np.ndarray:
@@ -332,7 +337,7 @@ class Ranker:
         )
         return 12742.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
-    def _values(self, query: Query, st: _Strengths, origin) -> dict[str, np.ndarray]:
+    def _values(self, query: Query, st: _Strengths, km: np.ndarray | None) -> dict[str, np.ndarray]:
         """Every part's value for every institution, before weighting."""
         config, layout, me = self.config, self.layout, query.profile
         n = layout.n
@@ -374,15 +379,18 @@ class Ranker:
             by_profile = st.get("query", "profile", 1, n)
             values["complement"] = _with_context(by_offer, by_profile, config)[0]
             values["profile"] = st.get("query", "profile", 1, n)[0]
-        if origin is not None:
-            values["reach"] = self._reach(me, origin)
+        if km is not None:
+            values["reach"] = self._reach(me, km)
         return values
 
-    def _reach(self, me: Profile | None, origin) -> np.ndarray:
+    def _reach_km(self, me: Profile | None) -> np.ndarray:
+        """How far each pair can reach: the larger of the two areas of operation."""
         radius = self.config.radius_km
         theirs = _per_value(self.layout.scope, lambda scope: radius.get(scope, 15.0))
-        reach_km = np.maximum(theirs, radius.get(me.scope, 15.0) if me is not None else 0.0)
-        km = self._distances(origin)
+        return np.maximum(theirs, radius.get(me.scope, 15.0) if me is not None else 0.0)
+
+    def _reach(self, me: Profile | None, km: np.ndarray) -> np.ndarray:
+        reach_km = self._reach_km(me)
         tau = reach_km * self.config.reach_decay
         # Within reach, nearer is still easier to work with; beyond it, reach decays fast.
         near = 1.0 - self.config.proximity * np.minimum(km / self.config.proximity_km, 1.0)
@@ -398,7 +406,7 @@ class Ranker:
             {name: float(v[i]) for name, v in values.items()},
         )
 
-    def _evidence(self, query: Query, s: Suggestion, st: _Strengths, origin) -> dict[str, Any]:
+    def _evidence(self, query: Query, s: Suggestion, st: _Strengths, km: np.ndarray | None) -> dict[str, Any]:
         """The unit pairs and facts behind a suggestion's parts."""
         other, me = s.profile, query.profile
         i = self.layout.position[other.external_id]
@@ -452,11 +460,10 @@ class Ranker:
         evidence = {key: value for key, value in evidence.items() if value is not None}
         dense_profile = st.dense.get(("profile" if me is not None else "query", "profile"))
         evidence["profile_similarity"] = float(dense_profile[0, i]) if dense_profile is not None else 0.0
-        if origin is not None:
-            radius = self.config.radius_km
+        if km is not None:
             evidence["reach"] = {
-                "km": round(float(self._distances(origin)[i]), 1),
-                "reach_km": max(radius.get(other.scope, 15.0), radius.get(me.scope, 15.0) if me else 0.0),
+                "km": round(float(km[i]), 1),
+                "reach_km": float(self._reach_km(me)[i]),
                 "their_scope": other.scope,
                 "our_scope": me.scope if me else None,
                 "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),

