@@ -118,7 +118,12 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "two_way": "Korzyść byłaby obustronna.",
         "sector.same": "Ten sam sektor ({theirs}) - raczej podobna instytucja niż uzupełniający partner.",
         "sector.cross": "Współpraca międzysektorowa ({ours} i {theirs}){why}.",
-        "reach": "Odległość {km:.0f} km{same_powiat}; obszar działania partnera: {scope}.",
+        "reach.near": "Blisko: {km:.0f} km{same_powiat}; obszar działania partnera: {scope}.",
+        "reach.within": "W zasięgu: {km:.0f} km{same_powiat}; obszar działania partnera: {scope}.",
+        "reach.beyond": (
+            "Poza zwykłym zasięgiem obu stron: {km:.0f} km (obszar działania partnera: {scope}), "
+            "co obniża ocenę."
+        ),
         "same_powiat": ", ten sam powiat",
         "groups": "wspólni odbiorcy: {labels}",
         "themes": "wspólne tematy: {labels}",
@@ -142,7 +147,12 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "two_way": "Both sides would gain.",
         "sector.same": "Same sector ({theirs}): more a peer than a complementary partner.",
         "sector.cross": "Cross-sector cooperation ({ours} and {theirs}){why}.",
-        "reach": "{km:.0f} km away{same_powiat}; the partner's area of operation: {scope}.",
+        "reach.near": "Nearby: {km:.0f} km{same_powiat}; the partner's area of operation: {scope}.",
+        "reach.within": "Within reach: {km:.0f} km{same_powiat}; the partner's area of operation: {scope}.",
+        "reach.beyond": (
+            "Beyond both sides' usual reach: {km:.0f} km (the partner's area of operation: {scope}), "
+            "which lowers the score."
+        ),
         "same_powiat": ", same county",
         "groups": "shared audiences: {labels}",
         "themes": "shared themes: {labels}",
@@ -197,7 +207,10 @@ class _Wording:
     def reach(self, r: dict) -> str:
         same = self.templates["same_powiat"] if r.get("same_powiat") else ""
         return self.say(
-            "reach", km=r["km"], same_powiat=same, scope=label(SCOPES, r["their_scope"], self.lang)
+            f"reach.{r.get('closeness', 'within')}",
+            km=r["km"],
+            same_powiat=same,
+            scope=label(SCOPES, r["their_scope"], self.lang),
         )
 
     def audience(self, r: dict) -> str:

@@ -20,6 +20,10 @@ from matcher.index import PartnerIndex
 from matcher.profiles import Profile
 from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
 
+# Within this share of `proximity_km` a partner is called near: proximity then keeps
+# nearly all of its reach (at least 1 - proximity * NEAR_SHARE).
+NEAR_SHARE = 0.25
+
 
 @dataclass
 class Filters:
@@ -396,6 +400,12 @@ class Ranker:
         near = 1.0 - self.config.proximity * np.minimum(km / self.config.proximity_km, 1.0)
         return np.where(km <= reach_km, near, near * np.exp(-(km - reach_km) / tau))
 
+    def _closeness(self, km: float, reach_km: float) -> str:
+        """How the distance counted: "near" (proximity lifted the score), "within" or "beyond" reach."""
+        if km > reach_km:
+            return "beyond"
+        return "near" if km <= self.config.proximity_km * NEAR_SHARE else "within"
+
     def _suggestion(self, i: int, values, parts) -> Suggestion:
         rounded = {name: round(float(part[i]), 4) for name, part in parts.items()}
         rounded = {name: part for name, part in rounded.items() if part != 0.0}
@@ -461,9 +471,11 @@ class Ranker:
         dense_profile = st.dense.get(("profile" if me is not None else "query", "profile"))
         evidence["profile_similarity"] = float(dense_profile[0, i]) if dense_profile is not None else 0.0
         if km is not None:
+            reach_km = float(self._reach_km(me)[i])
             evidence["reach"] = {
                 "km": round(float(km[i]), 1),
-                "reach_km": float(self._reach_km(me)[i]),
+                "reach_km": reach_km,
+                "closeness": self._closeness(float(km[i]), reach_km),
                 "their_scope": other.scope,
                 "our_scope": me.scope if me else None,
                 "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),

@@ -48,6 +48,7 @@ def _suggestion(parts: dict[str, float]) -> Suggestion:
         "reach": {
             "km": 4.2,
             "reach_km": 35.0,
+            "closeness": "near",
             "their_scope": "powiat",
             "our_scope": "powiat",
             "same_powiat": True,
@@ -67,7 +68,7 @@ def test_third_voice_names_the_asker_and_the_partner():
     assert "Potrzebie instytucji Technikum w Wieliczce «Praktyki dla przyszłych kucharzy»" in text
     assert "oferta Hotel Pod Szybem: «Staże w kuchni hotelowej» (podobieństwo 0.90)" in text
     assert "Technikum w Wieliczce oferuje «Catering przygotowany przez uczniów»" in text
-    assert "Odległość 4 km, ten sam powiat" in text and "obustronna" in text
+    assert "Blisko: 4 km, ten sam powiat" in text and "obustronna" in text
 
 
 def test_second_voice_addresses_the_staff():
@@ -82,7 +83,7 @@ def test_english_on_request():
     s = _suggestion(FULL)
     text = render(reasons(s), s, lang="en", voice="second")
     assert text.startswith("Your need «Praktyki dla przyszłych kucharzy» is met by Hotel Pod Szybem's offer")
-    assert "Cross-sector cooperation (schools and employers)" in text and "4 km away, same county" in text
+    assert "Cross-sector cooperation (schools and employers)" in text and "Nearby: 4 km, same county" in text
 
 
 def test_no_reason_without_the_part_behind_it():
@@ -112,3 +113,12 @@ def test_reasons_follow_a_fixed_reading_order():
         "reach",
         "audience",
     ]
+
+
+def test_distance_is_worded_by_how_it_counted():
+    s = _suggestion(FULL)
+    s.evidence["reach"].update(km=28.0, closeness="within", same_powiat=False)
+    assert "W zasięgu: 28 km; obszar działania partnera" in render(reasons(s), s)
+    s.evidence["reach"].update(km=61.0, closeness="beyond")
+    text = render(reasons(s), s, lang="en")
+    assert "Beyond both sides' usual reach: 61 km" in text and "lowers the score" in text

@@ -154,3 +154,22 @@ def test_reach_falls_with_distance_even_within_the_area_of_operation(world):
     assert np.all(reach[~within] < near[~within])  # beyond the area it decays on top
     flat = Ranker(index, dataclasses.replace(DEFAULT_CONFIG, proximity=0.0))._reach(me, km)
     assert np.all(flat[within] == 1.0)
+
+
+def test_distance_evidence_says_how_the_distance_counted(world):
+    """'near' only where proximity kept the reach high, 'beyond' only outside both areas."""
+    from matcher.ranking import NEAR_SHARE
+
+    seen = set()
+    for suggestion in run(world, institution="T-005", k=20) + run(world, institution="T-001", k=20):
+        reach = suggestion.evidence["reach"]
+        seen.add(reach["closeness"])
+        if reach["closeness"] == "beyond":
+            proximity = 1 - DEFAULT_CONFIG.proximity * min(reach["km"] / DEFAULT_CONFIG.proximity_km, 1)
+            assert reach["km"] > reach["reach_km"] and suggestion.values["reach"] < proximity
+        else:
+            assert reach["km"] <= reach["reach_km"]
+            near = reach["km"] <= DEFAULT_CONFIG.proximity_km * NEAR_SHARE
+            assert (reach["closeness"] == "near") == near
+            assert suggestion.values["reach"] >= 1 - DEFAULT_CONFIG.proximity * (NEAR_SHARE if near else 1)
+    assert {"near", "beyond"} <= seen, seen
