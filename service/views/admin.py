@@ -1,4 +1,4 @@
-"""Admin: rebuild the index, see what is loaded; health."""
+"""Admin: rebuild the index, see what is loaded; health; the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Blueprint, request
 
 from matcher.index import IndexMismatch, IndexMissing, build_index, index_status
 from service.auth import admin_required
+from service.openapi import build_spec
 from service.state import db_session, resources
 
 bp = Blueprint("admin", __name__)
@@ -34,3 +35,9 @@ def status():
 @bp.get("/health")
 def health():
     return {"status": "ok"}, 200
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API as an OpenAPI 3 document, for generating portal clients."""
+    return build_spec(), 200

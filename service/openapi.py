@@ -1,0 +1,378 @@
+"""The HTTP API as an OpenAPI 3 document, built from the marshmallow schemas that validate requests.
+
+Portal back ends generate their clients from it; `GET /openapi.json` serves it. Request
+bodies come from the validating schemas themselves, so the document cannot drift from
+what the service accepts; responses are described here, next to the operations.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
+
+from matcher.cards import CategoryField, FiszkaSchema, UnitField, UnitSchema
+from matcher.typology import CATEGORIES, SCOPES, TARGET_GROUPS, THEMES
+from service.schemas import FiltersIn, MatchIn, OneOrMany, SuggestionsArgsIn
+
+_STRING = {"type": "string"}
+_OBJECT = {"type": "object", "additionalProperties": True}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string", "example": "validation_error"},
+                "message": _STRING,
+                "fields": {
+                    "type": "array",
+                    "description": "The fields at fault, as dotted paths (`filters.k`, `3.location.town`).",
+                    "items": {"type": "object", "properties": {"field": _STRING, "message": _STRING}},
+                },
+            },
+        }
+    },
+}
+
+# Status -> what it means here; operations list the statuses they can return.
+ERRORS = {
+    400: "The body is not JSON, or not a JSON object.",
+    401: "The admin token is configured and the request does not carry it.",
+    404: "No institution with this external_id.",
+    409: "A conflict: the id exists or differs from the path, or the index was built with another encoder.",
+    413: "The body is larger than MATCHER_MAX_CONTENT_LENGTH.",
+    422: "Validation failed; `fields` names each field at fault.",
+    503: "The index or the encoder is not available yet.",
+}
+
+LOCATION = {
+    "type": "object",
+    "properties": {
+        "town": _STRING,
+        "gmina_teryt": _STRING,
+        "powiat_teryt": _STRING,
+        "lat": {"type": "number"},
+        "lon": {"type": "number"},
+    },
+}
+
+PUBLIC_CARD = {
+    "type": "object",
+    "description": "Fields anyone may see: no personal contact data.",
+    "properties": {
+        "external_id": _STRING,
+        "name": _STRING,
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "subtype": _STRING,
+        "legal_form": _STRING,
+        "scope": {"type": "string", "enum": list(SCOPES)},
+        "location": LOCATION,
+        "target_groups": {"type": "array", "items": {"type": "string", "enum": list(TARGET_GROUPS)}},
+        "themes": {"type": "array", "items": {"type": "string", "enum": list(THEMES)}},
+    },
+}
+
+_UNIT_OUT = {
+    "oneOf": [
+        _STRING,
+        {"type": "object", "properties": {"title": _STRING, "description": _STRING}},
+    ]
+}
+
+INSTITUTION = {
+    "allOf": [
+        {"$ref": "#/components/schemas/PublicCard"},
+        {
+            "type": "object",
+            "properties": {
+                "description": _STRING,
+                "offers": {"type": "array", "items": _UNIT_OUT},
+                "needs": {"type": "array", "items": _UNIT_OUT},
+                "partners": {"type": "array", "items": _STRING},
+                "updated_at": {"type": "string", "format": "date-time", "nullable": True},
+                "contact": {
+                    "type": "object",
+                    "description": "Personal data (RODO): only in answers to the admin token.",
+                    "properties": {
+                        k: {"type": "string", "nullable": True} for k in ("person", "email", "phone", "www")
+                    },
+                },
+            },
+        },
+    ]
+}
+
+SUGGESTION = {
+    "type": "object",
+    "properties": {
+        "institution": {"$ref": "#/components/schemas/PublicCard"},
+        "score": {"type": "number", "description": "The sum of `score_parts`."},
+        "score_parts": {
+            "type": "object",
+            "description": "Weighted parts that counted: complement, reciprocity, profile, sector, "
+            "reach, audience, competition (negative).",
+            "additionalProperties": {"type": "number"},
+        },
+        "reasons": {
+            "type": "array",
+            "description": "Structured reasons, one per part that counted, with the texts behind it.",
+            "items": _OBJECT,
+        },
+        "explanation": {"type": "string", "description": "The reasons as one paragraph (Polish or English)."},
+    },
+}
+
+MATCH_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "k": {"type": "integer", "description": "k as served (requests above MATCHER_MAX_K are capped)."},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
+        "index": {
+            "type": "object",
+            "description": "The index generation that answered.",
+            "properties": {
+                "generation": _STRING,
+                "encoder": _STRING,
+                "built_at": _STRING,
+                "institutions": {"type": "integer"},
+            },
+        },
+    },
+}
+
+IMPORT_REPORT = {
+    "type": "object",
+    "properties": {
+        **{k: {"type": "integer"} for k in ("created", "updated", "unchanged", "rejected")},
+        "errors": {"type": "array", "items": _OBJECT},
+    },
+}
+
+MATCH_EXAMPLE = {
+    "query": "Szukamy instruktora robotyki dla klas 4-6, raz w tygodniu po lekcjach",
+    "k": 5,
+    "filters": {"max_distance_km": 40, "near": {"lat": 50.0614, "lon": 19.9366}},
+    "lang": "pl",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, example: Any = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"application/json": media}
+
+
+def _param(name: str, where: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+
+
+_ID = _param("external_id", "path", _STRING, "The institution's external id.", required=True)
+
+
+def _op(
+    summary: str,
+    tag: str,
+    ok: tuple[int, str, dict | None],
+    errors: tuple[int, ...] = (),
+    *,
+    body: dict | None = None,
+    params: list | None = None,
+    admin: bool = False,
+) -> dict[str, Any]:
+    """One operation: its success answer, the error statuses it can give, body and parameters."""
+    status, description, schema = ok
+    responses: dict[str, Any] = {str(status): {"description": description}}
+    if schema is not None:
+        responses[str(status)]["content"] = _json(schema)
+    for code in sorted({*errors, *((401,) if admin else ())}):
+        responses[str(code)] = {"$ref": f"#/components/responses/E{code}"}
+    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": body}
+    if params:
+        op["parameters"] = params
+    if admin:
+        op["security"] = [{"admin": []}]
+    return op
+
+
+def _operations() -> dict[str, dict[str, dict]]:
+    """Every route of the service, by path and method."""
+    institution = _ref("Institution")
+    fiszka = _json(_ref("Fiszka"))
+    flag = {"type": "boolean", "default": False}
+
+    def write(summary: str, ok: tuple, params: list | None = None) -> dict[str, Any]:
+        """An admin write of one card."""
+        return _op(summary, "fiszki", ok, (400, 409, 413, 422), body=fiszka, params=params, admin=True)
+
+    return {
+        "/match": {
+            "post": _op(
+                "Ranked, explained partners for an institution or a free-text search (portal back ends)",
+                "matching",
+                (200, "Suggestions, best first, explained to the asking institution.", _ref("MatchResponse")),
+                (400, 409, 413, 422, 503),
+                body=_json(_ref("MatchRequest"), MATCH_EXAMPLE),
+            )
+        },
+        "/institutions/{external_id}/suggestions": {
+            "get": _op(
+                "Suggestions for an institution's staff, explained to them",
+                "matching",
+                (
+                    200,
+                    "Suggestions, best first, addressed to the institution's staff.",
+                    _ref("MatchResponse"),
+                ),
+                (404, 409, 422, 503),
+                params=[_ID, {"in": "query", "schema": SuggestionsArgsIn}],
+            )
+        },
+        "/institutions": {
+            "get": _op(
+                "List fiszki, filtered and paged",
+                "fiszki",
+                (
+                    200,
+                    "A page of institutions.",
+                    {
+                        "type": "object",
+                        "properties": {
+                            **{k: {"type": "integer"} for k in ("total", "offset", "limit")},
+                            "items": {"type": "array", "items": institution},
+                        },
+                    },
+                ),
+                (422,),
+                params=[
+                    _param(
+                        "category",
+                        "query",
+                        {"type": "string", "enum": list(CATEGORIES)},
+                        "Only this category.",
+                    ),
+                    _param("powiat_teryt", "query", _STRING, "Only this powiat (4-digit TERYT)."),
+                    _param("q", "query", _STRING, "Words in the name or description."),
+                    _param(
+                        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, ""
+                    ),
+                    _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, ""),
+                ],
+            ),
+            "post": write("Create a fiszka", (201, "Created.", institution)),
+        },
+        "/institutions/{external_id}": {
+            "get": _op("Read a fiszka", "fiszki", (200, "The card.", institution), (404,), params=[_ID]),
+            "put": write(
+                "Create or replace a fiszka", (200, "Replaced (201 when created).", institution), [_ID]
+            ),
+            "delete": _op(
+                "Delete a fiszka", "fiszki", (204, "Deleted.", None), (404,), params=[_ID], admin=True
+            ),
+        },
+        "/institutions:import": {
+            "post": _op(
+                "Import fiszki (upsert by external_id); all or nothing unless partial",
+                "fiszki",
+                (200, "What was created, updated, unchanged and rejected.", _ref("ImportReport")),
+                (413, 422),
+                body={
+                    "application/json": {"schema": {"type": "array", "items": _ref("Fiszka")}},
+                    "application/x-ndjson": {"schema": {"type": "string", "description": "JSON Lines"}},
+                },
+                params=[_param("partial", "query", flag, "Keep the valid records when some are rejected.")],
+                admin=True,
+            )
+        },
+        "/admin/reindex": {
+            "post": _op(
+                "Rebuild the partner index and switch to it",
+                "admin",
+                (200, "The new index's manifest.", _OBJECT),
+                (409, 503),
+                params=[_param("from_stored", "query", flag, "Use stored vectors only; never encode.")],
+                admin=True,
+            )
+        },
+        "/admin/index": {
+            "get": _op(
+                "The loaded index and whether the fiszki changed since", "admin", (200, "Status.", _OBJECT)
+            )
+        },
+        "/health": {"get": _op("Liveness", "admin", (200, "The service answers.", _OBJECT))},
+        "/openapi.json": {"get": _op("This document", "admin", (200, "OpenAPI 3 document.", _OBJECT))},
+    }
+
+
+def _custom_fields(converter):
+    """Describe the project's own marshmallow fields (one-or-many filters, units, categories)."""
+
+    def describe(self, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(field, OneOrMany):
+            inner = converter.field2property(field.inner)
+            return {"oneOf": [inner, {"type": "array", "items": inner, "maxItems": 50}]}
+        if isinstance(field, UnitField):
+            return {"oneOf": [_STRING, _ref("Unit")]}
+        if isinstance(field, CategoryField):
+            return {"type": "string", "enum": list(CATEGORIES), "description": "1-8 may also be integers."}
+        return {}
+
+    return describe
+
+
+@functools.cache
+def build_spec(server_version: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of the service (built once per process)."""
+    try:
+        server_version = server_version or version("malopolska-matcher")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        server_version = "0"
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Małopolska partner matcher",
+        version=server_version,
+        openapi_version="3.0.3",
+        plugins=[plugin],
+        info={
+            "description": "Cross-sector, explained partner suggestions for the lifelong-learning "
+            "institutions of Małopolska. Errors share one JSON shape (`Error`)."
+        },
+    )
+    plugin.converter.add_attribute_function(_custom_fields(plugin.converter))
+    spec.components.security_scheme("admin", {"type": "http", "scheme": "bearer"})
+    for name, schema, description in (
+        ("Unit", UnitSchema, "An offer or a need."),
+        ("Fiszka", FiszkaSchema, "An institution card as it is imported or written."),
+        ("Filters", FiltersIn, "Applied before the list is cut to k; a sector filter lifts the quota."),
+        ("MatchRequest", MatchIn, "Exactly one of `institution` and `query`."),
+    ):
+        spec.components.schema(name, {"description": description}, schema=schema)
+    for name, component in (
+        ("Error", ERROR),
+        ("PublicCard", PUBLIC_CARD),
+        ("Institution", INSTITUTION),
+        ("Suggestion", SUGGESTION),
+        ("MatchResponse", MATCH_RESPONSE),
+        ("ImportReport", IMPORT_REPORT),
+    ):
+        spec.components.schema(name, component)
+    for code, description in ERRORS.items():
+        spec.components.response(f"E{code}", {"description": description, "content": _json(_ref("Error"))})
+    for path, operations in _operations().items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

@@ -1,0 +1,74 @@
+"""The OpenAPI document: valid, complete, and true to what the service answers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+
+
+@pytest.fixture
+def document(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def test_document_is_valid_openapi(document):
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_every_route_is_documented_and_nothing_else(app, document):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        served |= {(path, method.lower()) for method in rule.methods - SKIPPED_METHODS}
+    documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
+    assert documented == served
+
+
+def test_request_schemas_come_from_the_validating_schemas(document):
+    schemas = document["components"]["schemas"]
+    assert set(schemas["MatchRequest"]["properties"]) == {"institution", "query", "k", "filters", "lang"}
+    assert schemas["MatchRequest"]["properties"]["lang"]["enum"] == ["pl", "en"]
+    fiszka = schemas["Fiszka"]
+    assert {"external_id", "name", "category", "offers", "needs", "location"} <= set(fiszka["required"])
+    category = schemas["Filters"]["properties"]["category"]["oneOf"]
+    assert category[1]["type"] == "array" and "ngo" in category[0]["enum"]
+    admin_only = document["paths"]["/institutions/{external_id}"]["delete"]
+    assert admin_only["security"] == [{"admin": []}] and "401" in admin_only["responses"]
+
+
+def test_the_documented_example_is_served(seeded, client, document):
+    media = document["paths"]["/match"]["post"]["requestBody"]["content"]["application/json"]
+    response = client.post("/match", json=media["example"])
+    assert response.status_code == 200, response.json
+    assert response.json["results"] and set(response.json) == set(
+        document["components"]["schemas"]["MatchResponse"]["properties"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "doc_path", "body", "status"),
+    [
+        ("post", "/match", "/match", {"query": "robotyka", "k": "dziesięć"}, 422),
+        ("post", "/match", "/match", None, 400),
+        ("get", "/institutions/NO-SUCH", "/institutions/{external_id}", None, 404),
+        ("get", "/institutions/NO-SUCH/suggestions", "/institutions/{external_id}/suggestions", None, 404),
+        ("get", "/institutions?limit=0", "/institutions", None, 422),
+        ("put", "/institutions/T-001", "/institutions/{external_id}", {"external_id": "T-002"}, 409),
+    ],
+)
+def test_error_answers_are_documented_with_the_error_shape(
+    seeded, client, document, method, path, doc_path, body, status
+):
+    response = getattr(client, method)(path, json=body) if body is not None else getattr(client, method)(path)
+    assert response.status_code == status
+    assert set(response.json["error"]) >= {"status", "code", "message"}
+    assert str(status) in document["paths"][doc_path][method]["responses"]
