@@ -38,6 +38,10 @@ class RankingConfig:
     weights: Weights = field(default_factory=Weights)
     # Share of the lexical signal in a unit pair's similarity (0 = dense only, 1 = lexical only).
     lexical_share: float = 0.3
+    # Share of soft term matching (each of our words against their closest word) in the
+    # need<->offer and text->offer similarities, and the word cosine from which a pair counts.
+    term_share: float = 0.3
+    term_sharpen: float = 0.85
     # A unit pair counts as a match from this z-score (against all units of the kind) up,
     # and fully from z_full up.
     z_floor: float = 1.0

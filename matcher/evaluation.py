@@ -198,8 +198,10 @@ def ablations(config: RankingConfig = DEFAULT_CONFIG) -> dict[str, RankingConfig
     """The full system and one variant per removed part."""
     variants = {
         "system": config,
-        "- lexical (dense only)": dataclasses.replace(config, lexical_share=0.0),
-        "- dense (lexical only)": dataclasses.replace(config, lexical_share=1.0),
+        "- lexical (dense only)": dataclasses.replace(config, lexical_share=0.0, term_share=0.0),
+        "- character n-grams": dataclasses.replace(config, lexical_share=0.0),
+        "- soft term matching": dataclasses.replace(config, term_share=0.0),
+        "- dense (lexical only)": dataclasses.replace(config, lexical_share=1.0, term_share=0.0),
         "- reciprocal (one direction)": dataclasses.replace(config, reciprocal=False),
         "- diversity": dataclasses.replace(config, diversify=False),
         "- proximity (flat reach)": dataclasses.replace(config, proximity=0.0),

@@ -21,13 +21,15 @@ from embeddings import Encoder
 from matcher.lexical import LexicalModel
 from matcher.profiles import UNIT_KINDS, Profile
 from matcher.registry import data_fingerprint, load_all
+from matcher.terms import TermModel, vocabulary
 from matcher.vector_store import EncodeStats, vectors_for
 
 # Small searches (a few query units) are ~30x slower with OpenMP threads than without;
 # a web worker answers one request per thread anyway.
 faiss.omp_set_num_threads(int(os.environ.get("MATCHER_FAISS_THREADS", "1")))
 
-FORMAT_VERSION = 1
+# 2: lemma vectors for soft term matching (terms.json, terms.npy).
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -64,6 +66,10 @@ class PartnerIndex:
     _by_institution: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
     lexical: LexicalModel | None = field(default=None, repr=False)
     lexical_rows: Any = field(default=None, repr=False)
+    # The registry's lemmas and their vectors (soft term matching).
+    term_vocab: list[str] = field(default_factory=list, repr=False)
+    term_vectors: np.ndarray | None = field(default=None, repr=False)
+    terms: TermModel | None = field(default=None, repr=False)
     # Arrays other modules derive from the index once (e.g. the ranking layout).
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -78,6 +84,9 @@ class PartnerIndex:
             self._by_institution[unit.institution][unit.kind].append(row)
         self.lexical = LexicalModel([u.text for u in self.units])
         self.lexical_rows = self.lexical.matrix
+        if self.term_vectors is not None:
+            by_kind = {kind: [self.units[r].text for r in self._rows[kind]] for kind in UNIT_KINDS}
+            self.terms = TermModel(self.term_vocab, self.term_vectors, by_kind)
 
     @property
     def dim(self) -> int:
@@ -117,6 +126,8 @@ class PartnerIndex:
             directory / "units.json", [[u.institution, u.kind, u.position, u.text] for u in self.units]
         )
         _write_json(directory / "catalog.json", [p.as_dict() for p in self.profiles.values()])
+        _write_json(directory / "terms.json", self.term_vocab)
+        np.save(directory / "terms.npy", _term_array(self.term_vectors, self.dim))
         _write_json(directory / "manifest.json", self.manifest)
 
     @classmethod
@@ -132,7 +143,19 @@ class PartnerIndex:
         units = [Unit(*row) for row in json.loads((directory / "units.json").read_text("utf-8"))]
         catalog = json.loads((directory / "catalog.json").read_text(encoding="utf-8"))
         profiles = {p["external_id"]: Profile.from_dict(p) for p in catalog}
-        return cls(manifest, profiles, units, np.ascontiguousarray(vectors, np.float32), directory)
+        return cls(
+            manifest,
+            profiles,
+            units,
+            np.ascontiguousarray(vectors, np.float32),
+            directory,
+            term_vocab=json.loads((directory / "terms.json").read_text(encoding="utf-8")),
+            term_vectors=np.load(directory / "terms.npy"),
+        )
+
+
+def _term_array(vectors: np.ndarray | None, dim: int) -> np.ndarray:
+    return np.zeros((0, dim), np.float32) if vectors is None else np.asarray(vectors, np.float32)
 
 
 def _flat(vectors: np.ndarray, dim: int) -> faiss.Index:
@@ -176,10 +199,14 @@ def build_index(
     fingerprint = data_fingerprint(session)
     profiles = [Profile.of(i) for i in load_all(session)]
     stats = EncodeStats()
-    units, vectors = assemble(
-        profiles,
-        encoder,
-        lambda texts: vectors_for(session, encoder, texts, stats, encode_missing=not from_stored_only),
+
+    def vectors_of(texts: list[str], counts: EncodeStats = stats) -> np.ndarray:
+        return vectors_for(session, encoder, texts, counts, encode_missing=not from_stored_only)
+
+    units, vectors = assemble(profiles, encoder, vectors_of)
+    term_vocab, term_stats = vocabulary([u.text for u in units]), EncodeStats()
+    term_vectors = (
+        vectors_of(term_vocab, term_stats) if term_vocab else np.zeros((0, encoder.dim), np.float32)
     )
     session.commit()
     generation = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
@@ -191,13 +218,21 @@ def build_index(
         "dim": encoder.dim,
         "institutions": len(profiles),
         "units": counts,
+        "terms": {"lemmas": len(term_vocab), "encoded": term_stats.encoded},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
         "data_fingerprint": fingerprint,
         "encoded": stats.encoded,
         "reused": stats.reused,
     }
-    index = PartnerIndex(manifest, {p.external_id: p for p in profiles}, units, vectors)
+    index = PartnerIndex(
+        manifest,
+        {p.external_id: p for p in profiles},
+        units,
+        vectors,
+        term_vocab=term_vocab,
+        term_vectors=term_vectors,
+    )
     index_dir.mkdir(parents=True, exist_ok=True)
     staging = index_dir / f".building-{generation}"
     index.save(staging)

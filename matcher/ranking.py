@@ -20,6 +20,10 @@ from matcher.index import PartnerIndex
 from matcher.profiles import Profile
 from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
 
+# Unit pairs where each of our words is also matched with their closest word: the pairs
+# that decide whether they meet a need (a profile is too long for a word view to mean much).
+TERM_PAIRS = {("need", "offer"), ("offer", "need"), ("query", "offer")}
+
 # Within this share of `proximity_km` a partner is called near: proximity then keeps
 # nearly all of its reach (at least 1 - proximity * NEAR_SHARE).
 NEAR_SHARE = 0.25
@@ -155,6 +159,7 @@ class _Strengths:
         lexical = {
             s: index.lexical.transform(t) for s, t in query.texts.items() if t and config.lexical_share > 0
         }
+        use_terms = index.terms is not None and config.term_share > 0
         pairs = (
             ("need", "offer"),
             ("need", "profile"),
@@ -173,6 +178,9 @@ class _Strengths:
             if source in lexical and dense.shape[1] > 1:
                 sims = (lexical[source] @ layout.lexical[target]).toarray()
                 z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(sims)
+            if (source, target) in TERM_PAIRS and use_terms and dense.shape[1] > 1:
+                covered = index.terms.coverage(query.texts[source], target, config.term_sharpen)
+                z = (1 - config.term_share) * z + config.term_share * _zscore(covered)
             self.dense[(source, target)] = dense
             self.strength[(source, target)] = np.clip(
                 (z - config.z_floor) / (config.z_full - config.z_floor), 0, 1

@@ -103,3 +103,16 @@ def test_old_generations_are_pruned(session, encoder, tmp_path):
         build_index(session, encoder, tmp_path / "ix")
     generations = [p for p in (tmp_path / "ix").iterdir() if p.is_dir()]
     assert len(generations) == index_module.KEEP_GENERATIONS
+
+
+def test_lemma_vectors_are_saved_and_loaded_with_the_index(session, encoder, tmp_path):
+    built = build_index(session, encoder, tmp_path / "ix")
+    assert built.manifest["terms"]["lemmas"] == len(built.term_vocab) > 20
+    loaded = PartnerIndex.load(tmp_path / "ix" / current_generation(tmp_path / "ix"))
+    assert loaded.term_vocab == built.term_vocab and np.allclose(loaded.term_vectors, built.term_vectors)
+    need = built.units[built.rows_of_kind("need")[0]].text
+    assert np.allclose(
+        loaded.terms.coverage([need], "offer", 0.85), built.terms.coverage([need], "offer", 0.85)
+    )
+    # A second build encodes no lemma again.
+    assert build_index(session, encoder, tmp_path / "ix").manifest["terms"]["encoded"] == 0

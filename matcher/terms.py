@@ -1,0 +1,107 @@
+"""Soft term matching: each content word of a need, aligned with its closest word in an offer.
+
+A sentence vector of a short text blurs its topic into its form: "specjalista od baristyki"
+and "native speaker na konwersacje" are both "a person for classes". The words that carry
+the topic tell them apart. Each text's content words are lemmatised (simplemma, Polish),
+each lemma of the registry is embedded once with the same encoder as the units, and a need
+is covered by an offer as far as its words, weighted by rarity, have a close word there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+# Lemmas in more than this share of all texts ("szkoła", "dla", "zajęcia") carry no topic;
+# a registry of a handful of cards has no such words yet (a lemma needs more than STOP_MIN_DF texts).
+STOP_SHARE = 0.08
+STOP_MIN_DF = 2
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return simplemma.lemmatize(word, lang="pl")
+
+
+def lemmas(text: str) -> list[str]:
+    """The distinct lemmas of a text's words of three letters or more, sorted."""
+    return sorted({_lemma(w) for w in _WORD.findall(text.lower())})
+
+
+def vocabulary(texts: Sequence[str]) -> list[str]:
+    """Every lemma of the texts, sorted: what the index embeds."""
+    return sorted({lemma for text in texts for lemma in lemmas(text)})
+
+
+class _Targets:
+    """The lemmas of every unit of one kind, flattened so one gather serves all units."""
+
+    def __init__(self, lists: list[np.ndarray]) -> None:
+        # An empty unit holds one placeholder so every unit keeps a slot in the flat array.
+        flat = np.concatenate([ids if len(ids) else np.array([-1]) for ids in lists] or [np.zeros(0)])
+        self.placeholder = flat < 0
+        self.distinct, self.inverse = np.unique(np.where(self.placeholder, 0, flat), return_inverse=True)
+        self.starts = np.r_[0, np.cumsum([max(len(ids), 1) for ids in lists])[:-1]].astype(np.int64)
+        self.empty = np.array([len(ids) == 0 for ids in lists], dtype=bool)
+
+
+class TermModel:
+    """Lemma vectors and rarity weights of one index, and each unit kind's lemmas."""
+
+    def __init__(
+        self, vocab: Sequence[str], vectors: np.ndarray, texts_by_kind: dict[str, Sequence[str]]
+    ) -> None:
+        self.position = {lemma: i for i, lemma in enumerate(vocab)}
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        texts = [t for kind_texts in texts_by_kind.values() for t in kind_texts]
+        df = np.zeros(len(self.position), np.float64)
+        for text in texts:
+            df[self._known(text)] += 1
+        self.idf = np.log((len(texts) + 1) / (df + 1)).astype(np.float32)
+        self.stop = (df > STOP_SHARE * len(texts)) & (df > STOP_MIN_DF)
+        self._targets = {
+            kind: _Targets([self.ids(t) for t in kind_texts]) for kind, kind_texts in texts_by_kind.items()
+        }
+
+    def _known(self, text: str) -> np.ndarray:
+        return np.array([self.position[w] for w in lemmas(text) if w in self.position], dtype=np.int64)
+
+    def ids(self, text: str) -> np.ndarray:
+        """Ids of a text's topic-carrying lemmas; words the registry never used are left out."""
+        known = self._known(text)
+        return known[~self.stop[known]] if len(known) else known
+
+    def coverage(self, texts: Sequence[str], kind: str, sharpen: float) -> np.ndarray:
+        """How far each text's words find a close word in each unit of a kind: (texts, units) in [0, 1].
+
+        A word pair counts from cosine `sharpen` up (linearly to 1 at an identical lemma);
+        each of the text's words adds its best pair, weighted by its rarity (idf).
+        """
+        target = self._targets.get(kind)
+        n_units = len(target.starts) if target is not None else 0
+        out = np.zeros((len(texts), n_units), np.float32)
+        id_lists = [self.ids(text) for text in texts]
+        if not n_units or not any(len(ids) for ids in id_lists):
+            return out
+        # Every word of every text against every word of every unit, in one product.
+        words, rows = np.unique(np.concatenate(id_lists), return_inverse=True)
+        sims = (self.vectors[words] @ self.vectors[target.distinct].T)[:, target.inverse]
+        sims = np.clip((sims - sharpen) / (1 - sharpen), 0, 1)
+        sims[:, target.placeholder] = 0
+        best = np.maximum.reduceat(sims, target.starts, axis=1)
+        offset = 0
+        for row, ids in enumerate(id_lists):
+            if len(ids):
+                weights = self.idf[ids]
+                mine = rows[offset : offset + len(ids)]
+                out[row] = weights @ best[mine] / max(float(weights.sum()), math.ulp(1.0))
+            offset += len(ids)
+        out[:, target.empty] = 0
+        return out
