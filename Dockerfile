@@ -1,6 +1,7 @@
 # The partner-matching service: gunicorn serving service:create_app() on port 8000.
 # The database and index live on the /data volume; the index is built at start when
-# missing or stale, and the seed fiszki are loaded into an empty database.
+# missing or stale, and the seed fiszki are loaded into an empty database (a first build of
+# the seed data takes about two minutes on two cores: units, then the lemmas of soft term matching).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,6 +28,6 @@ RUN pip install '.[serve,postgres]'
 USER matcher
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=300s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
 CMD ["sh", "-c", "matcher bootstrap && exec gunicorn --workers 2 --threads 4 --timeout 300 --bind 0.0.0.0:8000 'service:create_app()'"]
