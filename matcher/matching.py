@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from matcher.explain import reasons, render
 from matcher.index import PartnerIndex
 from matcher.models import Institution
 from matcher.profiles import Profile
-from matcher.ranking import Filters, Query, Ranker, Suggestion
+from matcher.ranking import TERM_SOURCES, Filters, Query, Ranker, Suggestion
 from matcher.registry import get_institution
 from matcher.vector_store import vectors_for
 
@@ -96,8 +97,17 @@ def find_partners(
                 "filters.max_distance_km", "A distance filter on a text search needs filters.near."
             )
         query = text_query(encoder, request.query or "")
+    if index.terms is not None and config.term_share > 0:
+        query.lemma_vectors = _unseen_lemma_vectors(index, encoder, query)
     suggestions = Ranker(index, config).rank(query, request.filters, request.k)
     return query, _still_stored(session, suggestions)
+
+
+def _unseen_lemma_vectors(index: PartnerIndex, encoder: Encoder, query: Query) -> dict[str, np.ndarray]:
+    """Embed the query's lemmas that no card uses, for soft term matching (not stored)."""
+    texts = [t for source in TERM_SOURCES for t in query.texts.get(source, [])]
+    unseen = index.terms.unseen(texts)
+    return dict(zip(unseen, encoder.encode(unseen), strict=True)) if unseen else {}
 
 
 def _still_stored(session: Session, suggestions: list[Suggestion]) -> list[Suggestion]:

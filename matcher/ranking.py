@@ -23,6 +23,7 @@ from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_underval
 # Unit pairs where each of our words is also matched with their closest word: the pairs
 # that decide whether they meet a need (a profile is too long for a word view to mean much).
 TERM_PAIRS = {("need", "offer"), ("offer", "need"), ("query", "offer")}
+TERM_SOURCES = sorted({source for source, _ in TERM_PAIRS})
 
 # Within this share of `proximity_km` a partner is called near: proximity then keeps
 # nearly all of its reach (at least 1 - proximity * NEAR_SHARE).
@@ -56,6 +57,8 @@ class Query:
     texts: dict[str, list[str]]
     vectors: dict[str, np.ndarray]
     profile: Profile | None = None
+    # Vectors of the query's lemmas that no card uses (soft term matching).
+    lemma_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def is_institution(self) -> bool:
@@ -179,7 +182,9 @@ class _Strengths:
                 sims = (lexical[source] @ layout.lexical[target]).toarray()
                 z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(sims)
             if (source, target) in TERM_PAIRS and use_terms and dense.shape[1] > 1:
-                covered = index.terms.coverage(query.texts[source], target, config.term_sharpen)
+                covered = index.terms.coverage(
+                    query.texts[source], target, config.term_sharpen, query.lemma_vectors
+                )
                 z = (1 - config.term_share) * z + config.term_share * _zscore(covered)
             self.dense[(source, target)] = dense
             self.strength[(source, target)] = np.clip(

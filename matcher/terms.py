@@ -23,6 +23,8 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 # A registry of a handful of cards has no such words yet (a lemma needs more than STOP_MIN_DF texts).
 STOP_SHARE = 0.03
 STOP_MIN_DF = 2
+# At most this many new lemmas of one query are embedded at query time.
+MAX_UNSEEN = 32
 
 
 @lru_cache(maxsize=200_000)
@@ -67,6 +69,7 @@ class TermModel:
         for text in texts:
             df[self._known(text)] += 1
         self.idf = np.log((len(texts) + 1) / (df + 1)).astype(np.float32)
+        self.unseen_idf = float(np.log(len(texts) + 1))
         self.stop = (df > STOP_SHARE * len(texts)) & (df > STOP_MIN_DF)
         self._targets = {
             kind: _Targets([self.ids(t) for t in kind_texts]) for kind, kind_texts in texts_by_kind.items()
@@ -80,30 +83,60 @@ class TermModel:
         known = self._known(text)
         return known[~self.stop[known]] if len(known) else known
 
-    def coverage(self, texts: Sequence[str], kind: str, sharpen: float) -> np.ndarray:
+    def unseen(self, texts: Sequence[str], limit: int = MAX_UNSEEN) -> list[str]:
+        """Lemmas of the texts that no card uses, in order of appearance: to embed at query time.
+
+        A search for "defibrylator" or "weterynarz" may use words no card has; embedded, they
+        still find their close words ("pierwsza pomoc", "zwierzęta") in the offers.
+        """
+        found: dict[str, None] = {}
+        for text in texts:
+            for word in _WORD.findall(text.lower()):
+                lemma = _lemma(word)
+                if lemma not in self.position:
+                    found.setdefault(lemma)
+        return list(found)[:limit]
+
+    def _topic_words(self, text: str, extra: dict[str, np.ndarray]) -> list[str]:
+        return [
+            w for w in lemmas(text) if (w in self.position and not self.stop[self.position[w]]) or w in extra
+        ]
+
+    def coverage(
+        self,
+        texts: Sequence[str],
+        kind: str,
+        sharpen: float,
+        extra: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """How far each text's words find a close word in each unit of a kind: (texts, units) in [0, 1].
 
         A word pair counts from cosine `sharpen` up (linearly to 1 at an identical lemma);
-        each of the text's words adds its best pair, weighted by its rarity (idf).
+        each of the text's words adds its best pair, weighted by its rarity (idf). `extra`
+        gives vectors of lemmas no card uses (see `unseen`); they weigh as the rarest words.
         """
+        extra = extra or {}
         target = self._targets.get(kind)
         n_units = len(target.starts) if target is not None else 0
         out = np.zeros((len(texts), n_units), np.float32)
-        id_lists = [self.ids(text) for text in texts]
-        if not n_units or not any(len(ids) for ids in id_lists):
+        per_text = [self._topic_words(text, extra) for text in texts]
+        words = sorted({w for ws in per_text for w in ws})
+        if not n_units or not words:
             return out
         # Every word of every text against every word of every unit, in one product.
-        words, rows = np.unique(np.concatenate(id_lists), return_inverse=True)
-        sims = (self.vectors[words] @ self.vectors[target.distinct].T)[:, target.inverse]
+        row_of = {w: i for i, w in enumerate(words)}
+        known = [self.position.get(w) for w in words]
+        matrix = np.stack(
+            [self.vectors[i] if i is not None else extra[w] for w, i in zip(words, known, strict=True)]
+        )
+        weight = np.array([self.idf[i] if i is not None else self.unseen_idf for i in known], np.float32)
+        sims = (matrix @ self.vectors[target.distinct].T)[:, target.inverse]
         sims = np.clip((sims - sharpen) / (1 - sharpen), 0, 1)
         sims[:, target.placeholder] = 0
         best = np.maximum.reduceat(sims, target.starts, axis=1)
-        offset = 0
-        for row, ids in enumerate(id_lists):
-            if len(ids):
-                weights = self.idf[ids]
-                mine = rows[offset : offset + len(ids)]
-                out[row] = weights @ best[mine] / max(float(weights.sum()), math.ulp(1.0))
-            offset += len(ids)
+        for row, ws in enumerate(per_text):
+            if ws:
+                rows = [row_of[w] for w in ws]
+                out[row] = weight[rows] @ best[rows] / max(float(weight[rows].sum()), math.ulp(1.0))
         out[:, target.empty] = 0
         return out

@@ -173,3 +173,16 @@ def test_distance_evidence_says_how_the_distance_counted(world):
             assert (reach["closeness"] == "near") == near
             assert suggestion.values["reach"] >= 1 - DEFAULT_CONFIG.proximity * (NEAR_SHARE if near else 1)
     assert {"near", "beyond"} <= seen, seen
+
+
+def test_a_search_embeds_only_the_words_no_card_uses(world):
+    session, index, encoder = world
+    query, _ = find_partners(
+        session, index, encoder, MatchRequest(query="Szukamy weterynarza na pogadankę z uczniami", k=5)
+    )
+    assert "weterynarz" in query.lemma_vectors
+    assert all(word not in index.terms.position for word in query.lemma_vectors)
+    assert all(v.shape == (encoder.dim,) for v in query.lemma_vectors.values())
+    off = dataclasses.replace(DEFAULT_CONFIG, term_share=0.0)
+    query, _ = find_partners(session, index, encoder, MatchRequest(query="weterynarz", k=5), off)
+    assert query.lemma_vectors == {}  # nothing is embedded when the word view is off

