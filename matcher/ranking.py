@@ -312,8 +312,9 @@ class Ranker:
         suggestions = [self._suggestion(i, values, parts) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
+        reach_km = self._reach_km(me) if km is not None else None
         for suggestion in selected:
-            suggestion.evidence = self._evidence(query, suggestion, strengths, km)
+            suggestion.evidence = self._evidence(query, suggestion, strengths, km, reach_km)
         return selected
 
     def eligible(self, me: Profile | None, f: Filters, km: np.ndarray | None = None) -> np.ndarray:
@@ -429,8 +430,15 @@ class Ranker:
             {name: float(v[i]) for name, v in values.items()},
         )
 
-    def _evidence(self, query: Query, s: Suggestion, st: _Strengths, km: np.ndarray | None) -> dict[str, Any]:
-        """The unit pairs and facts behind a suggestion's parts."""
+    def _evidence(
+        self,
+        query: Query,
+        s: Suggestion,
+        st: _Strengths,
+        km: np.ndarray | None,
+        reach_km: np.ndarray | None,
+    ) -> dict[str, Any]:
+        """The unit pairs and facts behind a suggestion's parts (`km`, `reach_km`: per institution)."""
         other, me = s.profile, query.profile
         i = self.layout.position[other.external_id]
         discount = self.config.profile_as_unit
@@ -483,12 +491,11 @@ class Ranker:
         evidence = {key: value for key, value in evidence.items() if value is not None}
         dense_profile = st.dense.get(("profile" if me is not None else "query", "profile"))
         evidence["profile_similarity"] = float(dense_profile[0, i]) if dense_profile is not None else 0.0
-        if km is not None:
-            reach_km = float(self._reach_km(me)[i])
+        if km is not None and reach_km is not None:
             evidence["reach"] = {
                 "km": round(float(km[i]), 1),
-                "reach_km": reach_km,
-                "closeness": self._closeness(float(km[i]), reach_km),
+                "reach_km": float(reach_km[i]),
+                "closeness": self._closeness(float(km[i]), float(reach_km[i])),
                 "their_scope": other.scope,
                 "our_scope": me.scope if me else None,
                 "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),

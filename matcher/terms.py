@@ -34,9 +34,13 @@ def _lemma(word: str) -> str:
     return simplemma.lemmatize(word, lang="pl")
 
 
+def _lemmas_in_order(text: str) -> list[str]:
+    return [_lemma(w) for w in _WORD.findall(text.lower())]
+
+
 def lemmas(text: str) -> list[str]:
     """The distinct lemmas of a text's words of three letters or more, sorted."""
-    return sorted({_lemma(w) for w in _WORD.findall(text.lower())})
+    return sorted(set(_lemmas_in_order(text)))
 
 
 def vocabulary(texts: Sequence[str]) -> list[str]:
@@ -64,24 +68,23 @@ class TermModel:
     ) -> None:
         self.position = {lemma: i for i, lemma in enumerate(vocab)}
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        texts = [t for kind_texts in texts_by_kind.values() for t in kind_texts]
-        df = np.zeros(len(self.position), np.float64)
-        for text in texts:
-            df[self._known(text)] += 1
-        self.idf = np.log((len(texts) + 1) / (df + 1)).astype(np.float32)
-        self.unseen_idf = float(np.log(len(texts) + 1))
-        self.stop = (df > STOP_SHARE * len(texts)) & (df > STOP_MIN_DF)
-        self._targets = {
-            kind: _Targets([self.ids(t) for t in kind_texts]) for kind, kind_texts in texts_by_kind.items()
+        # Each unit text is lemmatised once, for the rarity counts and for its kind's targets.
+        known = {
+            kind: [[self.position[w] for w in lemmas(t) if w in self.position] for t in kind_texts]
+            for kind, kind_texts in texts_by_kind.items()
         }
-
-    def _known(self, text: str) -> np.ndarray:
-        return np.array([self.position[w] for w in lemmas(text) if w in self.position], dtype=np.int64)
-
-    def ids(self, text: str) -> np.ndarray:
-        """Ids of a text's topic-carrying lemmas; words the registry never used are left out."""
-        known = self._known(text)
-        return known[~self.stop[known]] if len(known) else known
+        n_texts = sum(len(lists) for lists in known.values())
+        df = np.zeros(len(self.position), np.float64)
+        for lists in known.values():
+            for ids in lists:
+                df[ids] += 1
+        self.idf = np.log((n_texts + 1) / (df + 1)).astype(np.float32)
+        self.unseen_idf = float(np.log(n_texts + 1))
+        self.stop = (df > STOP_SHARE * n_texts) & (df > STOP_MIN_DF)
+        self._targets = {
+            kind: _Targets([np.array([i for i in ids if not self.stop[i]], np.int64) for ids in lists])
+            for kind, lists in known.items()
+        }
 
     def unseen(self, texts: Sequence[str], limit: int = MAX_UNSEEN) -> list[str]:
         """Lemmas of the texts that no card uses, in order of appearance: to embed at query time.
@@ -89,12 +92,7 @@ class TermModel:
         A search for "defibrylator" or "weterynarz" may use words no card has; embedded, they
         still find their close words ("pierwsza pomoc", "zwierzęta") in the offers.
         """
-        found: dict[str, None] = {}
-        for text in texts:
-            for word in _WORD.findall(text.lower()):
-                lemma = _lemma(word)
-                if lemma not in self.position:
-                    found.setdefault(lemma)
+        found = dict.fromkeys(w for text in texts for w in _lemmas_in_order(text) if w not in self.position)
         return list(found)[:limit]
 
     def _topic_words(self, text: str, extra: dict[str, np.ndarray]) -> list[str]:
