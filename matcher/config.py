@@ -78,6 +78,10 @@ class RankingConfig:
     # one 10 km away is easier).
     proximity: float = 0.3
     proximity_km: float = 100.0
+    # Reach is multiplied by this when neither side's area of operation covers the other:
+    # a gmina- or powiat-level body serves its own gmina or powiat, whatever the distance
+    # (a powiat counselling centre 20 km away across the border does not take the case).
+    outside_area: float = 0.95
     max_k: int = 100
 
     def with_weights(self, **changes: float) -> RankingConfig:

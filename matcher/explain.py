@@ -124,6 +124,9 @@ _TEMPLATES: dict[str, dict[str, str]] = {
             "Poza zwykłym zasięgiem obu stron: {km:.0f} km (obszar działania partnera: {scope}), "
             "co obniża ocenę."
         ),
+        "outside_area": (
+            " Żadna ze stron nie działa na terenie drugiej (gmina lub powiat), co nieco obniża ocenę."
+        ),
         "same_powiat": ", ten sam powiat",
         "groups": "wspólni odbiorcy: {labels}",
         "themes": "wspólne tematy: {labels}",
@@ -152,6 +155,10 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "reach.beyond": (
             "Beyond both sides' usual reach: {km:.0f} km (the partner's area of operation: {scope}), "
             "which lowers the score."
+        ),
+        "outside_area": (
+            " Neither side's area of operation (gmina or county) covers the other,"
+            " which lowers the score slightly."
         ),
         "same_powiat": ", same county",
         "groups": "shared audiences: {labels}",
@@ -206,12 +213,14 @@ class _Wording:
 
     def reach(self, r: dict) -> str:
         same = self.templates["same_powiat"] if r.get("same_powiat") else ""
-        return self.say(
+        outside = "" if r.get("inside_area", True) else self.templates["outside_area"]
+        sentence = self.say(
             f"reach.{r.get('closeness', 'within')}",
             km=r["km"],
             same_powiat=same,
             scope=label(SCOPES, r["their_scope"], self.lang),
         )
+        return sentence + outside
 
     def audience(self, r: dict) -> str:
         parts = []

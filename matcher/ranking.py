@@ -89,6 +89,7 @@ class Layout:
         self.subtype = np.array([p.subtype for p in profiles])
         self.scope = np.array([p.scope for p in profiles])
         self.powiat = np.array([p.powiat_teryt for p in profiles])
+        self.gmina = np.array([p.gmina_teryt for p in profiles])
         self.lat = np.radians([p.lat for p in profiles])
         self.lon = np.radians([p.lon for p in profiles])
         self.groups = _bitmask([p.target_groups for p in profiles], TARGET_GROUPS)
@@ -313,8 +314,9 @@ class Ranker:
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
         reach_km = self._reach_km(me) if km is not None else None
+        inside = self._inside_area(me) if km is not None and me is not None else None
         for suggestion in selected:
-            suggestion.evidence = self._evidence(query, suggestion, strengths, km, reach_km)
+            suggestion.evidence = self._evidence(query, suggestion, strengths, km, reach_km, inside)
         return selected
 
     def eligible(self, me: Profile | None, f: Filters, km: np.ndarray | None = None) -> np.ndarray:
@@ -412,7 +414,19 @@ class Ranker:
         tau = reach_km * self.config.reach_decay
         # Within reach, nearer is still easier to work with; beyond it, reach decays fast.
         near = 1.0 - self.config.proximity * np.minimum(km / self.config.proximity_km, 1.0)
-        return np.where(km <= reach_km, near, near * np.exp(-(km - reach_km) / tau))
+        reach = np.where(km <= reach_km, near, near * np.exp(-(km - reach_km) / tau))
+        if me is not None:
+            reach = reach * np.where(self._inside_area(me), 1.0, self.config.outside_area)
+        return reach
+
+    def _inside_area(self, me: Profile) -> np.ndarray:
+        """Whether one side's area of operation (its gmina, its powiat, or all) holds the other."""
+        layout = self.layout
+        same = {"gmina": layout.gmina == me.gmina_teryt, "powiat": layout.powiat == me.powiat_teryt}
+        theirs = np.ones(layout.n, bool)
+        for scope, inside in same.items():
+            theirs = np.where(layout.scope == scope, inside, theirs)
+        return theirs | same.get(me.scope, True)
 
     def _closeness(self, km: float, reach_km: float) -> str:
         """How the distance counted: "near" (proximity lifted the score), "within" or "beyond" reach."""
@@ -437,8 +451,13 @@ class Ranker:
         st: _Strengths,
         km: np.ndarray | None,
         reach_km: np.ndarray | None,
+        inside: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """The unit pairs and facts behind a suggestion's parts (`km`, `reach_km`: per institution)."""
+        """The unit pairs and facts behind a suggestion's parts.
+
+        `km`, `reach_km` and `inside` (one side's area of operation holds the other) are per
+        institution.
+        """
         other, me = s.profile, query.profile
         i = self.layout.position[other.external_id]
         discount = self.config.profile_as_unit
@@ -499,6 +518,7 @@ class Ranker:
                 "their_scope": other.scope,
                 "our_scope": me.scope if me else None,
                 "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),
+                "inside_area": bool(inside[i]) if inside is not None else True,
             }
         return evidence
 

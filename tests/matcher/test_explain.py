@@ -122,3 +122,8 @@ def test_distance_is_worded_by_how_it_counted():
     s.evidence["reach"].update(km=61.0, closeness="beyond")
     text = render(reasons(s), s, lang="en")
     assert "Beyond both sides' usual reach: 61 km" in text and "lowers the score" in text
+    assert "Neither side's area of operation" not in text
+    s.evidence["reach"].update(km=12.0, closeness="near", inside_area=False)
+    assert "Neither side's area of operation" in render(reasons(s), s, lang="en")
+    assert "Blisko: 12 km" in render(reasons(s), s)
+    assert "Żadna ze stron nie działa na terenie drugiej" in render(reasons(s), s)

@@ -141,7 +141,9 @@ def test_reach_falls_with_distance_even_within_the_area_of_operation(world):
     me = index.profiles["T-005"]
     origin = (me.lat, me.lon)
     radius = DEFAULT_CONFIG.radius_km
-    ranker = Ranker(index)
+    # Distance alone: the area-of-operation factor is tested below.
+    config = dataclasses.replace(DEFAULT_CONFIG, outside_area=1.0)
+    ranker = Ranker(index, config)
     km = ranker._distances(origin)
     reach_km = np.maximum([radius[index.profiles[i].scope] for i in ranker.layout.ids], radius[me.scope])
     within = km <= reach_km
@@ -152,8 +154,32 @@ def test_reach_falls_with_distance_even_within_the_area_of_operation(world):
     assert reach[within].min() >= 1 - DEFAULT_CONFIG.proximity
     near = 1 - DEFAULT_CONFIG.proximity * np.minimum(km / DEFAULT_CONFIG.proximity_km, 1)
     assert np.all(reach[~within] < near[~within])  # beyond the area it decays on top
-    flat = Ranker(index, dataclasses.replace(DEFAULT_CONFIG, proximity=0.0))._reach(me, km)
+    flat = Ranker(index, dataclasses.replace(config, proximity=0.0))._reach(me, km)
     assert np.all(flat[within] == 1.0)
+
+
+def test_reach_is_lower_where_neither_area_of_operation_holds_the_other(world):
+    from matcher.ranking import Ranker
+
+    _, index, _ = world
+    me = index.profiles["T-005"]  # a powiat-level school in powiat wielicki
+    ranker = Ranker(index)
+    inside = dict(zip(ranker.layout.ids, ranker._inside_area(me), strict=True))
+    assert inside["T-004"]  # a gmina library inside our powiat
+    assert inside["T-007"]  # a regional university in Kraków
+    assert not inside["T-008"] and not inside["T-009"]  # gmina-level bodies of other powiats
+    km = ranker._distances((me.lat, me.lon))
+    plain = Ranker(index, dataclasses.replace(DEFAULT_CONFIG, outside_area=1.0))._reach(me, km)
+    reach = ranker._reach(me, km)
+    for i, external_id in enumerate(ranker.layout.ids):
+        factor = 1.0 if inside[external_id] else DEFAULT_CONFIG.outside_area
+        assert reach[i] == pytest.approx(plain[i] * factor)
+    assert DEFAULT_CONFIG.outside_area < 1.0
+    # The evidence and the explanation say so, for exactly those partners.
+    for suggestion in run(world, institution="T-005", k=20):
+        assert suggestion.evidence["reach"]["inside_area"] == inside[suggestion.profile.external_id]
+        text = render(reasons(suggestion), suggestion)
+        assert ("Żadna ze stron nie działa na terenie drugiej" in text) != inside[suggestion.profile.external_id]
 
 
 def test_distance_evidence_says_how_the_distance_counted(world):
@@ -171,7 +197,10 @@ def test_distance_evidence_says_how_the_distance_counted(world):
             assert reach["km"] <= reach["reach_km"]
             near = reach["km"] <= DEFAULT_CONFIG.proximity_km * NEAR_SHARE
             assert (reach["closeness"] == "near") == near
-            assert suggestion.values["reach"] >= 1 - DEFAULT_CONFIG.proximity * (NEAR_SHARE if near else 1)
+            area = 1.0 if reach["inside_area"] else DEFAULT_CONFIG.outside_area
+            assert suggestion.values["reach"] >= area * (
+                1 - DEFAULT_CONFIG.proximity * (NEAR_SHARE if near else 1)
+            )
     assert {"near", "beyond"} <= seen, seen
 
 
