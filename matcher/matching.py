@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,9 +57,31 @@ def institution_query(index: PartnerIndex, profile: Profile, vectors_of) -> Quer
     return Query(texts=texts, vectors=vectors, profile=profile)
 
 
+# How people start a search in Polish: "szukam kogoś, kto…", "potrzebujemy…", "gdzie można…",
+# "skąd wziąć…". The phrase says nothing about the topic, yet in a short text it dominates the
+# vector and the character n-grams ("Szukam kogoś, kto pokaże seniorom telefon" came out
+# close to a car workshop whose card says "Szukam kogoś, komu przekażę firmę").
+_REQUEST = re.compile(
+    r"^\s*(?:"
+    r"(?:szukam|szukamy|poszukuję|poszukujemy|potrzebuję|potrzebujemy|chcę|chcemy|chciałbym|"
+    r"chciałabym|chcielibyśmy|prosimy o|proszę o|interesuje (?:mnie|nas))\b"
+    r"(?:\s+(?:kogoś|czegoś|osoby|firmy|instytucji|partnera|miejsca)\b)?"
+    r"(?:\s*,?\s*(?:kto|która|który|które|co|gdzie|żeby|aby)\b)?"
+    r"|(?:gdzie|skąd|kto)\b(?:\s+(?:można|mogę|możemy|wziąć|znaleźć|znajdę)\b)?"
+    r")\s*,?\s*",
+    re.IGNORECASE,
+)
+
+
+def search_topic(text: str) -> str:
+    """A search without its opening request phrase: what is matched (the whole text if that is all)."""
+    return _REQUEST.sub("", text, count=1).strip() or text.strip()
+
+
 def text_query(encoder: Encoder, text: str) -> Query:
-    """A free-text search as a query of one unit."""
-    return Query(texts={"query": [text]}, vectors={"query": encoder.encode([text])})
+    """A free-text search as a query of one unit: its topic, without the request phrase."""
+    topic = search_topic(text)
+    return Query(texts={"query": [topic]}, vectors={"query": encoder.encode([topic])})
 
 
 def find_partners(

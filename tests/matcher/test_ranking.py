@@ -215,3 +215,34 @@ def test_a_search_embeds_only_the_words_no_card_uses(world):
     off = dataclasses.replace(DEFAULT_CONFIG, term_share=0.0)
     query, _ = find_partners(session, index, encoder, MatchRequest(query="weterynarz", k=5), off)
     assert query.lemma_vectors == {}  # nothing is embedded when the word view is off
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Szukam kogoś, kto pokaże seniorom smartfon", "pokaże seniorom smartfon"),
+        ("szukamy firmy, która przyjmie praktykantów", "przyjmie praktykantów"),
+        ("Potrzebujemy trenera siatkówki", "trenera siatkówki"),
+        ("gdzie można wypalić gliniane prace?", "wypalić gliniane prace?"),
+        ("skąd wziąć resztki drewna", "resztki drewna"),
+        ("kto poprowadzi warsztaty z robotyki", "poprowadzi warsztaty z robotyki"),
+        ("chcemy, żeby magazynierzy mieli uprawnienia", "magazynierzy mieli uprawnienia"),
+        # No request phrase, or a word that only starts like one: the text stays whole.
+        ("kurs pierwszej pomocy dla wychowawców", "kurs pierwszej pomocy dla wychowawców"),
+        ("gdzieniegdzie brak sal", "gdzieniegdzie brak sal"),
+        ("szukamy", "szukamy"),
+    ],
+)
+def test_a_search_is_matched_by_its_topic_not_its_request_phrase(text, topic):
+    from matcher.matching import search_topic
+
+    assert search_topic(text) == topic
+
+
+def test_a_search_query_embeds_its_topic(world):
+    _, _, encoder = world
+    from matcher.matching import text_query
+
+    query = text_query(encoder, "Szukamy kogoś, kto poprowadzi zajęcia z robotyki")
+    assert query.texts["query"] == ["poprowadzi zajęcia z robotyki"]
+    assert np.allclose(query.vectors["query"], encoder.encode(["poprowadzi zajęcia z robotyki"]))
