@@ -354,10 +354,11 @@ def format_report(report: dict[str, Any]) -> str:
         n = next(iter(systems.values()))["queries"]
         lines.append(f"\n== split: {body['split']} ({n} queries) ==")
         widths = [max(len(c) + 2, 9) for c in COLUMNS]
-        lines.append(f"{'system':30s}" + "".join(f"{c:>{w}s}" for c, w in zip(COLUMNS, widths)))
+        first = max(30, *(len(name) + 1 for name in systems))
+        lines.append(f"{'system':{first}s}" + "".join(f"{c:>{w}s}" for c, w in zip(COLUMNS, widths)))
         for name, m in systems.items():
             cells = (f"{m[c]:{w}.3f}" if c in m else f"{'-':>{w}s}" for c, w in zip(COLUMNS, widths))
-            lines.append(f"{name:30s}" + "".join(cells))
+            lines.append(f"{name:{first}s}" + "".join(cells))
         ratio = body["ratio_to_best_baseline"]
         lines.append(f"nDCG@10 ratio to the better baseline: {ratio:.2f}" if ratio else "")
         system = systems["system"]
