@@ -127,6 +127,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "outside_area": (
             " Żadna ze stron nie działa na terenie drugiej (gmina lub powiat), co nieco obniża ocenę."
         ),
+        "from_place": " Odległość liczona od miejscowości z wyszukiwania: {town}.",
         "same_powiat": ", ten sam powiat",
         "groups": "wspólni odbiorcy: {labels}",
         "themes": "wspólne tematy: {labels}",
@@ -160,6 +161,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
             " Neither side's area of operation (gmina or county) covers the other,"
             " which lowers the score slightly."
         ),
+        "from_place": " Distance counted from the town named in the search: {town}.",
         "same_powiat": ", same county",
         "groups": "shared audiences: {labels}",
         "themes": "shared themes: {labels}",
@@ -220,7 +222,8 @@ class _Wording:
             same_powiat=same,
             scope=label(SCOPES, r["their_scope"], self.lang),
         )
-        return sentence + outside
+        origin = self.say("from_place", town=r["from_place"]) if r.get("from_place") else ""
+        return sentence + outside + origin
 
     def audience(self, r: dict) -> str:
         parts = []

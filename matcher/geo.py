@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,6 +24,7 @@ class Place:
     powiat_teryt: str
     lat: float
     lon: float
+    population: int = 0
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -40,9 +42,100 @@ def powiat_names() -> dict[str, str]:
 def places() -> tuple[Place, ...]:
     """Every place of the gazetteer (GeoNames joined to TERYT gminy)."""
     return tuple(
-        Place(r["town"], r["gmina"], r["gmina_teryt"], r["powiat_teryt"], float(r["lat"]), float(r["lon"]))
+        Place(
+            r["town"],
+            r["gmina"],
+            r["gmina_teryt"],
+            r["powiat_teryt"],
+            float(r["lat"]),
+            float(r["lon"]),
+            int(r["population"] or 0),
+        )
         for r in _rows("gazetteer.csv")
     )
+
+
+# --- places named in a search ------------------------------------------------------------
+
+# Words after which a search says where: "w Krakowie", "koło Bochni", "pod Miechowem",
+# "okolice Oświęcimia", "z Tarnowa".
+_PLACE_PREPOSITIONS = frozenset(
+    "w we koło kolo pod obok niedaleko okolice okolic okolicach blisko przy z ze nad do wokół".split()
+)
+# A name typed in lower case counts only for a town this large: "w lasku" is not the village Lasek.
+TOWN_POPULATION = 5000
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+# Consonants that alternate before a Polish case ending: Wieliczka -> Wieliczce, Rabka -> Rabce.
+_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"))
+# An inflected form is the stem plus at most this many letters (Krak-owie, Miechow-em).
+_MAX_ENDING = 4
+
+
+def _fold(word: str) -> str:
+    return word.lower().replace("ó", "o")
+
+
+@cache
+def _stems(name_word: str) -> frozenset[str]:
+    """The stems a name word's case forms start with: Kraków -> krakow, Wieliczka -> wieliczk, wieliczc."""
+    base = _fold(name_word).rstrip("aeiouyąę")
+    stems = {base}
+    stems.update(base[: -len(a)] + b for a, b in _ALTERNATIONS if base.endswith(a))
+    return frozenset(s for s in stems if len(s) >= 3)
+
+
+def _same_word(word: str, name_word: str) -> bool:
+    folded = _fold(word)
+    if folded == _fold(name_word):
+        return True
+    return any(folded.startswith(s) and len(folded) - len(s) <= _MAX_ENDING for s in _stems(name_word))
+
+
+def _rank(place: Place) -> tuple[int, bool]:
+    return place.population, place.gmina_teryt.endswith("1")
+
+
+@cache
+def _names() -> dict[int, list[tuple[tuple[str, ...], Place]]]:
+    """Gazetteer names by their number of words, the most populous place of a name first."""
+    best: dict[tuple[str, ...], Place] = {}
+    for place in places():
+        words = tuple(_NAME_WORD.findall(place.town))
+        aliases = [words]
+        if len(words) > 1 and words[-1].lower() == "zdrój":
+            aliases.append(words[:-1])  # "w Krynicy" for Krynica-Zdrój
+        for alias in aliases:
+            # The most populous place of a name; a town's urban gmina before its rural one.
+            if alias not in best or _rank(place) > _rank(best[alias]):
+                best[alias] = place
+    by_length: dict[int, list[tuple[tuple[str, ...], Place]]] = {}
+    for words, place in sorted(best.items(), key=lambda item: -item[1].population):
+        by_length.setdefault(len(words), []).append((words, place))
+    return by_length
+
+
+def find_place(text: str) -> Place | None:
+    """The first Małopolska town or village a text names after a preposition, if any.
+
+    Case forms are recognised by stem ("pod Miechowem", "w Nowym Sączu", "koło Bochni");
+    the longest name wins ("w Nowym Targu" is not Nowy Sącz), then the most populous place
+    of that name. Only towns of TOWN_POPULATION or more may be written in lower case.
+    """
+    words = _NAME_WORD.findall(text)
+    names = _names()
+    for i, word in enumerate(words[:-1]):
+        if word.lower() not in _PLACE_PREPOSITIONS:
+            continue
+        for length in sorted(names, reverse=True):
+            following = words[i + 1 : i + 1 + length]
+            if len(following) < length:
+                continue
+            for name, place in names[length]:
+                if all(_same_word(w, n) for w, n in zip(following, name, strict=True)) and (
+                    following[0][:1].isupper() or place.population >= TOWN_POPULATION
+                ):
+                    return place
+    return None
 
 
 @cache

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from embeddings import Encoder
 from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.explain import reasons, render
+from matcher.geo import find_place
 from matcher.index import PartnerIndex
 from matcher.models import Institution
 from matcher.profiles import Profile
@@ -115,11 +116,14 @@ def find_partners(
         query = institution_query(index, profile, lambda texts: vectors_for(session, encoder, texts))
         session.commit()
     else:
-        if request.filters.max_distance_km is not None and request.filters.near is None:
-            raise BadRequest(
-                "filters.max_distance_km", "A distance filter on a text search needs filters.near."
-            )
         query = text_query(encoder, request.query or "")
+        if request.filters.near is None:
+            query.place = find_place(request.query or "")
+        if request.filters.max_distance_km is not None and query.origin(request.filters) is None:
+            raise BadRequest(
+                "filters.max_distance_km",
+                "A distance filter on a text search needs filters.near or a town named in the query.",
+            )
     if index.terms is not None and config.term_share > 0:
         query.lemma_vectors = _unseen_lemma_vectors(index, encoder, query)
     suggestions = Ranker(index, config).rank(query, request.filters, request.k)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from matcher.config import DEFAULT_CONFIG, RankingConfig
+from matcher.geo import Place
 from matcher.index import PartnerIndex
 from matcher.profiles import Profile
 from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
@@ -59,10 +60,21 @@ class Query:
     profile: Profile | None = None
     # Vectors of the query's lemmas that no card uses (soft term matching).
     lemma_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # The town a search names ("basen pod Miechowem") when no `near` is given: where its
+    # distances are measured from.
+    place: Place | None = None
 
     @property
     def is_institution(self) -> bool:
         return self.profile is not None
+
+    def origin(self, filters: Filters) -> tuple[float, float] | None:
+        """Where distances are measured from: the institution, else `near`, else the named place."""
+        if self.profile is not None:
+            return self.profile.lat, self.profile.lon
+        if filters.near is not None:
+            return filters.near
+        return (self.place.lat, self.place.lon) if self.place is not None else None
 
 
 @dataclass
@@ -292,7 +304,7 @@ class Ranker:
         """Score candidates, apply filters, diversify and cut to k."""
         config, layout = self.config, self.layout
         me = query.profile
-        origin = (me.lat, me.lon) if me is not None else filters.near
+        origin = query.origin(filters)
         # Distances from the asker, computed once for the filter, the reach part and the evidence.
         km = self._distances(origin) if origin is not None else None
         mask = self.candidates(query, filters) & self.eligible(me, filters, km)
@@ -322,7 +334,8 @@ class Ranker:
     def eligible(self, me: Profile | None, f: Filters, km: np.ndarray | None = None) -> np.ndarray:
         """Mask of institutions that pass the filters and are neither the asker nor its partners.
 
-        `km`: distances from the asker (or `near`), when the caller has them already.
+        `km`: distances from the asker (or `near`, or the town a search names), when the caller
+        has them already; without them the distance filter applies from the asker or `near`.
         """
         layout, mask = self.layout, np.ones(self.layout.n, dtype=bool)
         origin = (me.lat, me.lon) if me is not None else f.near
@@ -344,7 +357,7 @@ class Ranker:
             mask &= layout.category != me.category
         if me is not None and f.same_sector:
             mask &= layout.category == me.category
-        if f.max_distance_km is not None and origin is not None:
+        if f.max_distance_km is not None and (km is not None or origin is not None):
             mask &= (self._distances(origin) if km is None else km) <= f.max_distance_km
         return mask
 
@@ -520,6 +533,8 @@ class Ranker:
                 "same_powiat": bool(me and me.powiat_teryt == other.powiat_teryt),
                 "inside_area": bool(inside[i]) if inside is not None else True,
             }
+            if me is None and query.place is not None:
+                evidence["reach"]["from_place"] = query.place.town
         return evidence
 
     def _best_pair(self, st: _Strengths, source: str, target: str, i: int):

@@ -133,6 +133,7 @@ SUGGESTION = {
 
 MATCH_RESPONSE = {
     "type": "object",
+    "required": ["k", "results", "index"],
     "properties": {
         "k": {"type": "integer", "description": "k as served (requests above MATCHER_MAX_K are capped)."},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
@@ -144,6 +145,20 @@ MATCH_RESPONSE = {
                 "encoder": _STRING,
                 "built_at": _STRING,
                 "institutions": {"type": "integer"},
+            },
+        },
+        "place": {
+            "type": "object",
+            "description": (
+                "Only for a search that names a Małopolska town (\"basen pod Miechowem\") and gives "
+                "no filters.near: the town its distances are measured from."
+            ),
+            "properties": {
+                "town": _STRING,
+                "gmina_teryt": _STRING,
+                "powiat_teryt": _STRING,
+                "lat": {"type": "number"},
+                "lon": {"type": "number"},
             },
         },
     },

@@ -24,7 +24,7 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     index = res.live.get()
     query, suggestions = find_partners(db_session(), index, res.encoder, req, res.ranking)
     manifest = index.manifest
-    return {
+    answer = {
         "k": req.k,
         "results": [present(query, s, lang=lang, voice=voice) for s in suggestions],
         "index": {
@@ -34,3 +34,13 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
             "institutions": manifest["institutions"],
         },
     }
+    if query.place is not None:
+        place = query.place
+        answer["place"] = {
+            "town": place.town,
+            "gmina_teryt": place.gmina_teryt,
+            "powiat_teryt": place.powiat_teryt,
+            "lat": place.lat,
+            "lon": place.lon,
+        }
+    return answer

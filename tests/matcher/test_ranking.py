@@ -246,3 +246,34 @@ def test_a_search_query_embeds_its_topic(world):
     query = text_query(encoder, "Szukamy kogoś, kto poprowadzi zajęcia z robotyki")
     assert query.texts["query"] == ["poprowadzi zajęcia z robotyki"]
     assert np.allclose(query.vectors["query"], encoder.encode(["poprowadzi zajęcia z robotyki"]))
+
+
+def test_distances_are_measured_from_the_town_a_search_names(world):
+    from matcher.geo import distance_km
+
+    session, index, encoder = world
+    query, suggestions = find_partners(
+        session, index, encoder, MatchRequest(query="warsztaty komputerowe dla seniorów w Tarnowie", k=10)
+    )
+    assert query.place is not None and query.place.town == "Tarnów"
+    assert suggestions
+    for s in suggestions:
+        reach = s.evidence["reach"]
+        expected = distance_km(query.place.lat, query.place.lon, s.profile.lat, s.profile.lon)
+        assert reach["km"] == pytest.approx(expected, abs=0.1)
+        assert reach["from_place"] == "Tarnów"
+        text = render(reasons(s), s)
+        assert ("Odległość liczona od miejscowości z wyszukiwania: Tarnów" in text) == ("reach" in s.parts)
+    # `near` wins over a named town, and a distance filter works from the town alone.
+    near = Filters(near=(50.0614, 19.9366))
+    query, _ = find_partners(
+        session, index, encoder, MatchRequest(query="warsztaty w Tarnowie", k=10, filters=near)
+    )
+    assert query.place is None
+    _, close = find_partners(
+        session,
+        index,
+        encoder,
+        MatchRequest(query="warsztaty w Tarnowie", k=10, filters=Filters(max_distance_km=10)),
+    )
+    assert close and all(s.evidence["reach"]["km"] <= 10 for s in close)

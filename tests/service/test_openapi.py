@@ -49,9 +49,14 @@ def test_the_documented_example_is_served(seeded, client, document):
     media = document["paths"]["/match"]["post"]["requestBody"]["content"]["application/json"]
     response = client.post("/match", json=media["example"])
     assert response.status_code == 200, response.json
-    assert response.json["results"] and set(response.json) == set(
-        document["components"]["schemas"]["MatchResponse"]["properties"]
-    )
+    documented = document["components"]["schemas"]["MatchResponse"]
+    assert response.json["results"]
+    assert set(documented["required"]) <= set(response.json) <= set(documented["properties"])
+    # A search naming a town answers with the place it measured from, as documented.
+    named = client.post("/match", json={"query": "warsztaty robotyki w Wieliczce", "k": 3})
+    assert named.status_code == 200, named.json
+    assert set(named.json) == set(documented["properties"])
+    assert set(named.json["place"]) == set(documented["properties"]["place"]["properties"])
 
 
 @pytest.mark.parametrize(

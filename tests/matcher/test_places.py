@@ -1,0 +1,47 @@
+"""Towns named in a search: recognised in their Polish case forms, and distances measured from them."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.geo import distance_km, find_place
+
+
+@pytest.mark.parametrize(
+    ("text", "town", "powiat"),
+    [
+        ("basen z instruktorem dla dzieci pod Miechowem", "Miechów", "1208"),
+        ("hotel albo restauracja koło Bochni", "Bochnia", "1201"),
+        ("praktyki w Nowym Sączu", "Nowy Sącz", "1262"),
+        ("praktyki w Nowym Targu", "Nowy Targ", "1211"),  # the longest name, not Nowy Sącz
+        ("zajęcia pływackie, okolice Oświęcimia", "Oświęcim", "1213"),
+        ("warsztaty w Wieliczce", "Wieliczka", "1219"),  # k -> c before the ending
+        ("kolonie w Rabce", "Rabka-Zdrój", "1211"),  # a spa town without its "-Zdrój"
+        ("kurs z dojazdem z tarnowa", "Tarnów", "1263"),  # a city in lower case; the city powiat
+        ("szkolenie w Suchej Beskidzkiej", "Sucha Beskidzka", "1215"),
+    ],
+)
+def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
+    place = find_place(text)
+    assert place is not None and (place.town, place.powiat_teryt) == (town, powiat)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "zajęcia w domu kultury pod opieką instruktora",
+        "lekcja przyrody nad stawami hodowlanymi",
+        "spacer w lasku z dziećmi",
+        "Kraków",  # no preposition: a name alone may be the subject, not a place
+        "okolice Babiej Góry",  # a mountain, not a town of the gazetteer
+        "",
+    ],
+)
+def test_words_that_are_not_a_place_name_none(text):
+    assert find_place(text) is None
+
+
+def test_a_village_counts_when_written_as_a_name():
+    assert find_place("zajęcia w dobrej sali") is None  # Dobra (3,100 people) only as a name
+    place = find_place("świetlica w Dobrej")
+    assert place is not None and place.town == "Dobra"
