@@ -96,8 +96,12 @@ def _rank(place: Place) -> tuple[int, bool]:
 
 
 @cache
-def _names() -> dict[int, list[tuple[tuple[str, ...], Place]]]:
-    """Gazetteer names by their number of words, the most populous place of a name first."""
+def _names() -> dict[str, list[tuple[tuple[str, ...], Place]]]:
+    """Gazetteer names by the first three letters their case forms start with.
+
+    Within a key the longest names come first, then the most populous place of a name (a
+    town's urban gmina before its rural one).
+    """
     best: dict[tuple[str, ...], Place] = {}
     for place in places():
         words = tuple(_NAME_WORD.findall(place.town))
@@ -105,13 +109,13 @@ def _names() -> dict[int, list[tuple[tuple[str, ...], Place]]]:
         if len(words) > 1 and words[-1].lower() == "zdrój":
             aliases.append(words[:-1])  # "w Krynicy" for Krynica-Zdrój
         for alias in aliases:
-            # The most populous place of a name; a town's urban gmina before its rural one.
             if alias not in best or _rank(place) > _rank(best[alias]):
                 best[alias] = place
-    by_length: dict[int, list[tuple[tuple[str, ...], Place]]] = {}
-    for words, place in sorted(best.items(), key=lambda item: -item[1].population):
-        by_length.setdefault(len(words), []).append((words, place))
-    return by_length
+    by_key: dict[str, list[tuple[tuple[str, ...], Place]]] = {}
+    for words, place in sorted(best.items(), key=lambda item: (-len(item[0]), -item[1].population)):
+        for key in {_fold(words[0])[:3], *(stem[:3] for stem in _stems(words[0]))}:
+            by_key.setdefault(key, []).append((words, place))
+    return by_key
 
 
 def find_place(text: str) -> Place | None:
@@ -122,19 +126,17 @@ def find_place(text: str) -> Place | None:
     of that name. Only towns of TOWN_POPULATION or more may be written in lower case.
     """
     words = _NAME_WORD.findall(text)
-    names = _names()
     for i, word in enumerate(words[:-1]):
         if word.lower() not in _PLACE_PREPOSITIONS:
             continue
-        for length in sorted(names, reverse=True):
-            following = words[i + 1 : i + 1 + length]
-            if len(following) < length:
-                continue
-            for name, place in names[length]:
-                if all(_same_word(w, n) for w, n in zip(following, name, strict=True)) and (
-                    following[0][:1].isupper() or place.population >= TOWN_POPULATION
-                ):
-                    return place
+        for name, place in _names().get(_fold(words[i + 1])[:3], ()):
+            following = words[i + 1 : i + 1 + len(name)]
+            if (
+                len(following) == len(name)
+                and all(_same_word(w, n) for w, n in zip(following, name, strict=True))
+                and (following[0][:1].isupper() or place.population >= TOWN_POPULATION)
+            ):
+                return place
     return None
 
 
