@@ -26,6 +26,16 @@ class Place:
     lon: float
     population: int = 0
 
+    def location(self) -> dict[str, str | float]:
+        """The place as the API shows a location."""
+        return {
+            "town": self.town,
+            "gmina_teryt": self.gmina_teryt,
+            "powiat_teryt": self.powiat_teryt,
+            "lat": self.lat,
+            "lon": self.lon,
+        }
+
 
 def _rows(name: str) -> list[dict[str, str]]:
     with resources.files("matcher.data").joinpath(name).open(encoding="utf-8") as fh:

@@ -305,13 +305,16 @@ class Ranker:
         config, layout = self.config, self.layout
         me = query.profile
         origin = query.origin(filters)
-        # Distances from the asker, computed once for the filter, the reach part and the evidence.
+        # Distances from the asker, with each pair's radius and whether one side's area holds
+        # the other: computed once for the filter, the reach part and the evidence.
         km = self._distances(origin) if origin is not None else None
+        reach_km = self._reach_km(me) if km is not None else None
+        inside = self._inside_area(me) if km is not None and me is not None else None
         mask = self.candidates(query, filters) & self.eligible(me, filters, km)
         if not mask.any():
             return []
         strengths = _Strengths(self.index, layout, query, config)
-        values = self._values(query, strengths, km)
+        values = self._values(query, strengths, km, reach_km, inside)
         weights = config.weights
         parts = {name: getattr(weights, name) * v for name, v in values.items()}
         total = np.sum(list(parts.values()), axis=0)
@@ -325,8 +328,6 @@ class Ranker:
         suggestions = [self._suggestion(i, values, parts) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
-        reach_km = self._reach_km(me) if km is not None else None
-        inside = self._inside_area(me) if km is not None and me is not None else None
         for suggestion in selected:
             suggestion.evidence = self._evidence(query, suggestion, strengths, km, reach_km, inside)
         return selected
@@ -370,7 +371,14 @@ class Ranker:
         )
         return 12742.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
-    def _values(self, query: Query, st: _Strengths, km: np.ndarray | None) -> dict[str, np.ndarray]:
+    def _values(
+        self,
+        query: Query,
+        st: _Strengths,
+        km: np.ndarray | None,
+        reach_km: np.ndarray | None = None,
+        inside: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
         """Every part's value for every institution, before weighting."""
         config, layout, me = self.config, self.layout, query.profile
         n = layout.n
@@ -413,7 +421,7 @@ class Ranker:
             values["complement"] = _with_context(by_offer, by_profile, config)[0]
             values["profile"] = st.get("query", "profile", 1, n)[0]
         if km is not None:
-            values["reach"] = self._reach(me, km)
+            values["reach"] = self._reach(me, km, reach_km, inside)
         return values
 
     def _reach_km(self, me: Profile | None) -> np.ndarray:
@@ -422,14 +430,22 @@ class Ranker:
         theirs = _per_value(self.layout.scope, lambda scope: radius.get(scope, 15.0))
         return np.maximum(theirs, radius.get(me.scope, 15.0) if me is not None else 0.0)
 
-    def _reach(self, me: Profile | None, km: np.ndarray) -> np.ndarray:
-        reach_km = self._reach_km(me)
+    def _reach(
+        self,
+        me: Profile | None,
+        km: np.ndarray,
+        reach_km: np.ndarray | None = None,
+        inside: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Reach of every institution from `km` away (`reach_km`, `inside`: as `rank` has them)."""
+        reach_km = self._reach_km(me) if reach_km is None else reach_km
         tau = reach_km * self.config.reach_decay
         # Within reach, nearer is still easier to work with; beyond it, reach decays fast.
         near = 1.0 - self.config.proximity * np.minimum(km / self.config.proximity_km, 1.0)
         reach = np.where(km <= reach_km, near, near * np.exp(-(km - reach_km) / tau))
         if me is not None:
-            reach = reach * np.where(self._inside_area(me), 1.0, self.config.outside_area)
+            inside = self._inside_area(me) if inside is None else inside
+            reach = reach * np.where(inside, 1.0, self.config.outside_area)
         return reach
 
     def _inside_area(self, me: Profile) -> np.ndarray:

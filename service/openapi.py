@@ -148,18 +148,11 @@ MATCH_RESPONSE = {
             },
         },
         "place": {
-            "type": "object",
+            **LOCATION,
             "description": (
                 "Only for a search that names a Małopolska town (\"basen pod Miechowem\") and gives "
                 "no filters.near: the town its distances are measured from."
             ),
-            "properties": {
-                "town": _STRING,
-                "gmina_teryt": _STRING,
-                "powiat_teryt": _STRING,
-                "lat": {"type": "number"},
-                "lon": {"type": "number"},
-            },
         },
     },
 }

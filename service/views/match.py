@@ -35,12 +35,5 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
         },
     }
     if query.place is not None:
-        place = query.place
-        answer["place"] = {
-            "town": place.town,
-            "gmina_teryt": place.gmina_teryt,
-            "powiat_teryt": place.powiat_teryt,
-            "lat": place.lat,
-            "lon": place.lon,
-        }
+        answer["place"] = query.place.location()
     return answer
