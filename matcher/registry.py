@@ -258,6 +258,14 @@ def upsert_card(session: Session, record: Any) -> tuple[Institution, bool]:
     return institution, bool(report.created)
 
 
+# What a whole card needs loaded with it: its offers, needs and partner links.
+_WHOLE_CARD = (
+    selectinload(Institution.offers),
+    selectinload(Institution.needs),
+    selectinload(Institution.partners),
+)
+
+
 def get_institution(session: Session, external_id: str) -> Institution:
     """Load one institution with its offers, needs and partners.
 
@@ -265,13 +273,7 @@ def get_institution(session: Session, external_id: str) -> Institution:
         NotFound: no such external id.
     """
     institution = session.scalar(
-        select(Institution)
-        .where(Institution.external_id == external_id)
-        .options(
-            selectinload(Institution.offers),
-            selectinload(Institution.needs),
-            selectinload(Institution.partners),
-        )
+        select(Institution).where(Institution.external_id == external_id).options(*_WHOLE_CARD)
     )
     if institution is None:
         raise NotFound(external_id)
@@ -302,31 +304,31 @@ def list_institutions(
         query = query.where(Institution.name.ilike(f"%{search}%"))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
-        query.order_by(Institution.external_id)
-        .offset(offset)
-        .limit(limit)
-        .options(
-            selectinload(Institution.offers),
-            selectinload(Institution.needs),
-            selectinload(Institution.partners),
-        )
+        query.order_by(Institution.external_id).offset(offset).limit(limit).options(*_WHOLE_CARD)
     ).all()
     return list(rows), int(total or 0)
 
 
 def load_all(session: Session) -> list[Institution]:
     """Every institution with offers, needs and partners loaded, ordered by external id."""
-    return list(
-        session.scalars(
-            select(Institution)
-            .order_by(Institution.external_id)
-            .options(
-                selectinload(Institution.offers),
-                selectinload(Institution.needs),
-                selectinload(Institution.partners),
-            )
-        )
+    return list(session.scalars(select(Institution).order_by(Institution.external_id).options(*_WHOLE_CARD)))
+
+
+def contacts(session: Session, external_ids: Iterable[str]) -> dict[str, Any]:
+    """The contact fields (`contact_person`, `_email`, `_phone`, `_www`) of stored institutions, by id."""
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Institution.external_id,
+            Institution.contact_person,
+            Institution.contact_email,
+            Institution.contact_phone,
+            Institution.contact_www,
+        ).where(Institution.external_id.in_(ids))
     )
+    return {row.external_id: row for row in rows}
 
 
 def data_fingerprint(session: Session) -> str:

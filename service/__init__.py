@@ -19,8 +19,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     settings.resolve_paths(app.config, app.instance_path)
 
-    from service import cli, errors, state, views
+    from service import auth, cli, errors, state, views
 
+    auth.init_audit(app.config["AUDIT_LOG"])
     state.init_app(app)
     errors.init_app(app)
     views.init_app(app)

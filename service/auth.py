@@ -1,13 +1,43 @@
-"""Who may do what: admin actions and personal contact data need the admin token."""
+"""Who may do what.
+
+Three kinds of caller, told apart by the bearer token:
+- the admin (`MATCHER_ADMIN_TOKEN`): imports and changes fiszki, rebuilds the index, reads
+  personal contact data;
+- contact readers (`MATCHER_CONTACT_TOKENS`): trusted portal back ends that show signed-in
+  staff whom to call; they read personal contact data and change nothing;
+- everyone else: public card fields, suggestions and an institution's website.
+
+Every answer that reveals personal contact data is written to the `matcher.audit` log
+(who, a fingerprint of the token, never the token itself, the path and the institutions),
+so the data controller can say who saw whose data (RODO art. 5(2), accountability).
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
+import logging
+from collections.abc import Iterable
 
 from flask import current_app, request
 
 from service.errors import APIError
+
+AUDIT = logging.getLogger("matcher.audit")
+
+
+def init_audit(destination: str) -> None:
+    """Send the audit log to a file, or to standard error for "-" (once per destination)."""
+    AUDIT.setLevel(logging.INFO)
+    if any(getattr(h, "matcher_destination", None) == destination for h in AUDIT.handlers):
+        return
+    handler = (
+        logging.StreamHandler() if destination == "-" else logging.FileHandler(destination, encoding="utf-8")
+    )
+    handler.matcher_destination = destination
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    AUDIT.addHandler(handler)
 
 
 def _bearer() -> str | None:
@@ -16,11 +46,46 @@ def _bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _matches(given: str | None, expected: str | None) -> bool:
+    return bool(expected and given and hmac.compare_digest(expected.encode(), given.encode()))
+
+
 def is_admin() -> bool:
     """True only for a request carrying the configured admin token."""
-    expected = current_app.config.get("ADMIN_TOKEN")
+    return _matches(_bearer(), current_app.config.get("ADMIN_TOKEN"))
+
+
+def caller_role() -> str:
+    """ "admin", "contact_reader" or "public"."""
+    if is_admin():
+        return "admin"
     given = _bearer()
-    return bool(expected and given and hmac.compare_digest(expected, given))
+    readers = current_app.config.get("CONTACT_TOKENS") or ()
+    # Every token is compared, so the time taken does not tell which one was close.
+    if sum(_matches(given, token) for token in readers):
+        return "contact_reader"
+    return "public"
+
+
+def may_see_contacts() -> bool:
+    """Whether this request may read personal contact data (persons, e-mails, phones)."""
+    return caller_role() != "public"
+
+
+def audit_contacts(external_ids: Iterable[str]) -> None:
+    """Record that this request was shown the personal contact data of these institutions."""
+    ids = sorted(set(external_ids))
+    if not ids:
+        return
+    token = _bearer() or ""
+    AUDIT.info(
+        "contact data shown: role=%s token=%s %s %s institutions=%s",
+        caller_role(),
+        hashlib.sha256(token.encode()).hexdigest()[:12],
+        request.method,
+        request.path,
+        ",".join(ids),
+    )
 
 
 def admin_required(view):

@@ -23,7 +23,19 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         None,
         str,
         "bearer token for admin endpoints and contact data; unset = "
-        "admin endpoints open (development), contact data never shown",
+        "admin endpoints open (development), personal contact data shown to no one but "
+        "contact readers",
+    ),
+    "CONTACT_TOKENS": (
+        (),
+        lambda raw: tuple(t.strip() for t in raw.split(",") if t.strip()),
+        "comma-separated bearer tokens of trusted portal back ends: they read personal contact "
+        "data (RODO) for signed-in staff and change nothing",
+    ),
+    "AUDIT_LOG": (
+        "-",
+        str,
+        "where the audit of shown personal contact data goes: a file path, or - for standard error",
     ),
     "RANKING_CONFIG": (None, str, "JSON file of ranking overrides (weights etc.), e.g. from `matcher tune`"),
     "MAX_K": (100, int, "largest k a match returns (larger requests are capped)"),

@@ -88,6 +88,15 @@ _UNIT_OUT = {
     ]
 }
 
+CONTACT = {
+    "type": "object",
+    "description": "The website for anyone; the person, e-mail and phone are personal data (RODO), "
+    "present only in answers to the admin token or a contact-reader token (each such answer is "
+    "written to the audit log).",
+    "required": ["www"],
+    "properties": {k: {"type": "string", "nullable": True} for k in ("www", "person", "email", "phone")},
+}
+
 INSTITUTION = {
     "allOf": [
         {"$ref": "#/components/schemas/PublicCard"},
@@ -99,13 +108,7 @@ INSTITUTION = {
                 "needs": {"type": "array", "items": _UNIT_OUT},
                 "partners": {"type": "array", "items": _STRING},
                 "updated_at": {"type": "string", "format": "date-time", "nullable": True},
-                "contact": {
-                    "type": "object",
-                    "description": "Personal data (RODO): only in answers to the admin token.",
-                    "properties": {
-                        k: {"type": "string", "nullable": True} for k in ("person", "email", "phone", "www")
-                    },
-                },
+                "contact": {"$ref": "#/components/schemas/ContactShown"},
             },
         },
     ]
@@ -114,7 +117,12 @@ INSTITUTION = {
 SUGGESTION = {
     "type": "object",
     "properties": {
-        "institution": {"$ref": "#/components/schemas/PublicCard"},
+        "institution": {
+            "allOf": [
+                {"$ref": "#/components/schemas/PublicCard"},
+                {"type": "object", "properties": {"contact": {"$ref": "#/components/schemas/ContactShown"}}},
+            ]
+        },
         "score": {"type": "number", "description": "The sum of `score_parts`."},
         "score_parts": {
             "type": "object",
@@ -150,7 +158,7 @@ MATCH_RESPONSE = {
         "place": {
             **LOCATION,
             "description": (
-                "Only for a search that names a Małopolska town (\"basen pod Miechowem\") and gives "
+                'Only for a search that names a Małopolska town ("basen pod Miechowem") and gives '
                 "no filters.near: the town its distances are measured from."
             ),
         },
@@ -200,6 +208,7 @@ def _op(
     body: dict | None = None,
     params: list | None = None,
     admin: bool = False,
+    shows_contacts: bool = False,
 ) -> dict[str, Any]:
     """One operation: its success answer, the error statuses it can give, body and parameters."""
     status, description, schema = ok
@@ -215,6 +224,9 @@ def _op(
         op["parameters"] = params
     if admin:
         op["security"] = [{"admin": []}]
+    elif shows_contacts:
+        # Open to anyone; either token adds the personal contact fields.
+        op["security"] = [{}, {"admin": []}, {"contact_reader": []}]
     return op
 
 
@@ -236,6 +248,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                 (200, "Suggestions, best first, explained to the asking institution.", _ref("MatchResponse")),
                 (400, 409, 413, 422, 503),
                 body=_json(_ref("MatchRequest"), MATCH_EXAMPLE),
+                shows_contacts=True,
             )
         },
         "/institutions/{external_id}/suggestions": {
@@ -249,6 +262,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                 ),
                 (404, 409, 422, 503),
                 params=[_ID, {"in": "query", "schema": SuggestionsArgsIn}],
+                shows_contacts=True,
             )
         },
         "/institutions": {
@@ -281,11 +295,19 @@ def _operations() -> dict[str, dict[str, dict]]:
                     ),
                     _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, ""),
                 ],
+                shows_contacts=True,
             ),
             "post": write("Create a fiszka", (201, "Created.", institution)),
         },
         "/institutions/{external_id}": {
-            "get": _op("Read a fiszka", "fiszki", (200, "The card.", institution), (404,), params=[_ID]),
+            "get": _op(
+                "Read a fiszka",
+                "fiszki",
+                (200, "The card.", institution),
+                (404,),
+                params=[_ID],
+                shows_contacts=True,
+            ),
             "put": write(
                 "Create or replace a fiszka", (200, "Replaced (201 when created).", institution), [_ID]
             ),
@@ -362,7 +384,17 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
         },
     )
     plugin.converter.add_attribute_function(_custom_fields(plugin.converter))
-    spec.components.security_scheme("admin", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "admin", {"type": "http", "scheme": "bearer", "description": "MATCHER_ADMIN_TOKEN: every action."}
+    )
+    spec.components.security_scheme(
+        "contact_reader",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "One of MATCHER_CONTACT_TOKENS: reads personal contact data, changes nothing.",
+        },
+    )
     for name, schema, description in (
         ("Unit", UnitSchema, "An offer or a need."),
         ("Fiszka", FiszkaSchema, "An institution card as it is imported or written."),
@@ -373,6 +405,7 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
     for name, component in (
         ("Error", ERROR),
         ("PublicCard", PUBLIC_CARD),
+        ("ContactShown", CONTACT),
         ("Institution", INSTITUTION),
         ("Suggestion", SUGGESTION),
         ("MatchResponse", MATCH_RESPONSE),

@@ -132,7 +132,7 @@ def match_request(data: dict[str, Any], config: dict[str, Any]) -> MatchRequest:
 
 
 class InstitutionOut:
-    """An institution card as returned; contact data only for callers allowed to see it."""
+    """An institution card as returned; personal contact data only for callers allowed to see it."""
 
     @staticmethod
     def dump(institution: Institution, with_contact: bool) -> dict[str, Any]:
@@ -158,14 +158,25 @@ class InstitutionOut:
             "partners": [p.external_id for p in institution.partners],
             "updated_at": institution.updated_at.isoformat() if institution.updated_at else None,
         }
-        if with_contact:
-            card["contact"] = {
-                "person": institution.contact_person,
-                "email": institution.contact_email,
-                "phone": institution.contact_phone,
-                "www": institution.contact_www,
-            }
+        card["contact"] = contact_of(institution, with_contact)
         return card
+
+
+def contact_of(record: Any, personal: bool) -> dict[str, str | None]:
+    """An institution's contact fields for one caller.
+
+    The website is the institution's own and public. The person, e-mail and phone are
+    personal data (RODO): only for callers allowed to see them (`service.auth`).
+    """
+    contact = {"www": record.contact_www}
+    if personal:
+        contact.update(person=record.contact_person, email=record.contact_email, phone=record.contact_phone)
+    return contact
+
+
+def has_personal_contact(record: Any) -> bool:
+    """Whether a record holds any personal contact data (what the audit log records)."""
+    return any((record.contact_person, record.contact_email, record.contact_phone))
 
 
 def _unit(unit) -> dict[str, Any] | str:

@@ -13,9 +13,9 @@ from matcher.registry import (
     parse_import,
     upsert_card,
 )
-from service.auth import admin_required, is_admin
+from service.auth import admin_required, audit_contacts, may_see_contacts
 from service.errors import APIError
-from service.schemas import InstitutionOut, SuggestionsArgsIn, load, match_request
+from service.schemas import InstitutionOut, SuggestionsArgsIn, has_personal_contact, load, match_request
 from service.state import db_session
 from service.views.match import run_match
 
@@ -35,18 +35,12 @@ def index():
         offset=offset,
         limit=limit,
     )
-    admin = is_admin()
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "items": [InstitutionOut.dump(i, admin) for i in rows],
-    }
+    return {"total": total, "offset": offset, "limit": limit, "items": _cards(rows)}
 
 
 @bp.get("/institutions/<external_id>")
 def show(external_id: str):
-    return InstitutionOut.dump(get_institution(db_session(), external_id), is_admin())
+    return _cards([get_institution(db_session(), external_id)])[0]
 
 
 @bp.post("/institutions")
@@ -67,7 +61,7 @@ def create():
                 [{"field": "external_id", "message": "Already exists."}],
             )
     institution, _ = upsert_card(session, body)
-    return InstitutionOut.dump(institution, is_admin()), 201
+    return _cards([institution])[0], 201
 
 
 @bp.put("/institutions/<external_id>")
@@ -82,7 +76,7 @@ def replace(external_id: str):
             [{"field": "external_id", "message": "Must equal the id in the path."}],
         )
     institution, created = upsert_card(db_session(), body)
-    return InstitutionOut.dump(institution, is_admin()), 201 if created else 200
+    return _cards([institution])[0], 201 if created else 200
 
 
 @bp.delete("/institutions/<external_id>")
@@ -108,6 +102,14 @@ def suggestions(external_id: str):
     args = load(SuggestionsArgsIn(), request.args.to_dict())
     req = match_request({**args, "institution": external_id}, current_app.config)
     return run_match(req, args["lang"], voice="second")
+
+
+def _cards(institutions: list) -> list[dict]:
+    """Cards as this caller may see them; showing personal contact data is audited."""
+    personal = may_see_contacts()
+    if personal:
+        audit_contacts(i.external_id for i in institutions if has_personal_contact(i))
+    return [InstitutionOut.dump(i, personal) for i in institutions]
 
 
 def _json_object() -> dict:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from matcher.matching import MatchRequest, find_partners, present
-from service.schemas import MatchIn, load, match_request
+from matcher.registry import contacts
+from service.auth import audit_contacts, may_see_contacts
+from service.schemas import MatchIn, contact_of, has_personal_contact, load, match_request
 from service.state import db_session, resources
 
 bp = Blueprint("match", __name__)
@@ -26,7 +28,7 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     manifest = index.manifest
     answer = {
         "k": req.k,
-        "results": [present(query, s, lang=lang, voice=voice) for s in suggestions],
+        "results": _with_contacts([present(query, s, lang=lang, voice=voice) for s in suggestions]),
         "index": {
             "generation": manifest["generation"],
             "encoder": manifest["encoder_id"],
@@ -37,3 +39,20 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     if query.place is not None:
         answer["place"] = query.place.location()
     return answer
+
+
+def _with_contacts(results: list[dict]) -> list[dict]:
+    """Add each partner's contact: the website for anyone, persons only for allowed callers.
+
+    A suggestion is only useful when staff can reach the partner; the personal fields follow
+    the same rule as on the cards, and showing them is audited.
+    """
+    stored = contacts(db_session(), (r["institution"]["external_id"] for r in results))
+    personal = may_see_contacts()
+    for r in results:
+        record = stored.get(r["institution"]["external_id"])
+        if record is not None:
+            r["institution"]["contact"] = contact_of(record, personal)
+    if personal:
+        audit_contacts(i for i, record in stored.items() if has_personal_contact(record))
+    return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.geo import distance_km, find_place
+from matcher.geo import find_place
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,9 @@ def test_reach_is_lower_where_neither_area_of_operation_holds_the_other(world):
     for suggestion in run(world, institution="T-005", k=20):
         assert suggestion.evidence["reach"]["inside_area"] == inside[suggestion.profile.external_id]
         text = render(reasons(suggestion), suggestion)
-        assert ("Żadna ze stron nie działa na terenie drugiej" in text) != inside[suggestion.profile.external_id]
+        assert ("Żadna ze stron nie działa na terenie drugiej" in text) != inside[
+            suggestion.profile.external_id
+        ]
 
 
 def test_distance_evidence_says_how_the_distance_counted(world):

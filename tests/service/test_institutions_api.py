@@ -126,24 +126,99 @@ def test_body_over_the_size_limit_is_a_413(tmp_path):
     assert response.json["error"]["code"]
 
 
-def test_contact_data_is_shown_only_to_the_admin(tmp_path):
+PERSONAL = {"person", "email", "phone"}
+
+
+@pytest.fixture
+def guarded(tmp_path):
+    """An app with an admin token and one contact-reader token, the small fiszki imported and indexed."""
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
             "INDEX_DIR": str(tmp_path),
             "ENCODER": "hashing",
             "ADMIN_TOKEN": "s3cret",
+            "CONTACT_TOKENS": ("portal-1", "portal-2"),
         }
     )
     client = app.test_client()
     admin = {"Authorization": "Bearer s3cret"}
-    assert client.post("/institutions:import", data=SMALL.read_bytes()).status_code == 401
     assert client.post("/institutions:import", data=SMALL.read_bytes(), headers=admin).status_code == 200
-    assert "contact" not in client.get("/institutions/T-001").json
-    assert "contact" not in client.get("/institutions/T-001", headers={"Authorization": "Bearer wrong"}).json
-    assert client.get("/institutions/T-001", headers=admin).json["contact"]["person"] == "Anna Kowalska"
+    assert client.post("/admin/reindex", headers=admin).status_code == 200
+    return client
+
+
+def _as(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.mark.parametrize("token", [None, "wrong", "portal-1x"])
+def test_personal_contact_data_is_hidden_from_the_public(guarded, token):
+    card = guarded.get("/institutions/T-001", headers=_as(token)).json
+    assert card["contact"] == {"www": "https://t1.example.pl"}
+    for item in guarded.get("/institutions", headers=_as(token)).json["items"]:
+        assert not PERSONAL & set(item["contact"])
+    for r in guarded.post("/match", json={"institution": "T-001"}, headers=_as(token)).json["results"]:
+        assert set(r["institution"]["contact"]) == {"www"}
+        assert r["institution"]["contact"]["www"].startswith("https://t")
+
+
+@pytest.mark.parametrize("token", ["s3cret", "portal-1", "portal-2"])
+def test_admin_and_contact_readers_see_personal_contact_data(guarded, token):
+    card = guarded.get("/institutions/T-001", headers=_as(token)).json
+    assert card["contact"] == {
+        "person": "Anna Kowalska",
+        "email": "kontakt1@szkola.example.pl",
+        "phone": "+48 600 100 200",
+        "www": "https://t1.example.pl",
+    }
+    results = guarded.get("/institutions/T-001/suggestions", headers=_as(token)).json["results"]
+    assert results
+    for r in results:
+        number = r["institution"]["external_id"].removeprefix("T-").lstrip("0")
+        assert r["institution"]["contact"]["email"] == f"kontakt{number}@szkola.example.pl"
+
+
+def test_a_contact_reader_cannot_change_anything(guarded):
+    reader = _as("portal-1")
+    assert guarded.post("/institutions:import", data=SMALL.read_bytes(), headers=reader).status_code == 401
+    assert guarded.delete("/institutions/T-001", headers=reader).status_code == 401
+    assert guarded.post("/admin/reindex", headers=reader).status_code == 401
+    assert guarded.get("/institutions/T-001").status_code == 200
+
+
+def test_showing_personal_contact_data_is_audited_without_the_token(guarded, caplog):
+    with caplog.at_level("INFO", logger="matcher.audit"):
+        guarded.get("/institutions/T-002")
+        guarded.get("/institutions/T-002", headers=_as("portal-2"))
+        guarded.post("/match", json={"institution": "T-001", "k": 3}, headers=_as("portal-2"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "matcher.audit"]
+    assert len(lines) == 2  # the public read is not personal data
+    assert "role=contact_reader" in lines[0] and "institutions=T-002" in lines[0]
+    assert "/match" in lines[1] and len(lines[1].split("institutions=")[1].split(",")) == 3
+    assert not any("portal-2" in line for line in lines)
 
 
 def test_contact_data_is_hidden_when_no_admin_token_is_configured(client):
     client.post("/institutions:import", data=SMALL.read_bytes())
-    assert "contact" not in client.get("/institutions/T-001").json
+    assert client.get("/institutions/T-001").json["contact"] == {"www": "https://t1.example.pl"}
+
+
+def test_the_audit_log_can_go_to_a_file(tmp_path):
+    log = tmp_path / "audit.log"
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "INDEX_DIR": str(tmp_path),
+            "ENCODER": "hashing",
+            "ADMIN_TOKEN": "s3cret",
+            "AUDIT_LOG": str(log),
+        }
+    )
+    client = app.test_client()
+    admin = {"Authorization": "Bearer s3cret"}
+    client.post("/institutions:import", data=SMALL.read_bytes(), headers=admin)
+    client.get("/institutions/T-003", headers=admin)
+    client.get("/institutions/T-004")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and "role=admin" in lines[0] and lines[0].endswith("institutions=T-003")

@@ -77,3 +77,19 @@ def test_error_answers_are_documented_with_the_error_shape(
     assert response.status_code == status
     assert set(response.json["error"]) >= {"status", "code", "message"}
     assert str(status) in document["paths"][doc_path][method]["responses"]
+
+
+def test_contact_rules_are_documented(document):
+    schemes = document["components"]["securitySchemes"]
+    assert set(schemes) == {"admin", "contact_reader"}
+    contact = document["components"]["schemas"]["ContactShown"]
+    assert (
+        set(contact["properties"]) == {"www", "person", "email", "phone"} and "RODO" in contact["description"]
+    )
+    for path, method in [
+        ("/match", "post"),
+        ("/institutions/{external_id}", "get"),
+        ("/institutions", "get"),
+    ]:
+        assert {"contact_reader": []} in document["paths"][path][method]["security"]
+        assert {} in document["paths"][path][method]["security"]  # anonymous callers too
