@@ -9,6 +9,15 @@ from typing import Any
 PREFIX = "MATCHER_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+
+def _flag(raw: str) -> bool:
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
 # name: (default, parser, description) - README's settings table lists the same.
 SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default a SQLite file in the instance folder"),
@@ -36,6 +45,12 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         "-",
         str,
         "where the audit of shown personal contact data goes: a file path, or - for standard error",
+    ),
+    "AUTO_REINDEX": (
+        True,
+        _flag,
+        "rebuild the index in the background after fiszki change over the API (false: only "
+        "`POST /admin/reindex` / `matcher reindex` rebuild it)",
     ),
     "RANKING_CONFIG": (None, str, "JSON file of ranking overrides (weights etc.), e.g. from `matcher tune`"),
     "MAX_K": (100, int, "largest k a match returns (larger requests are capped)"),

@@ -14,6 +14,7 @@ from embeddings import Encoder, load_encoder
 from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.db import make_engine, make_session_factory
 from matcher.index import LiveIndex
+from service.refresh import Refresher
 
 
 @dataclass
@@ -25,9 +26,13 @@ class Resources:
     encoder_spec: str
     index_dir: Path
     ranking: RankingConfig
+    refresher: Refresher = field(init=False)
     _encoder: Encoder | None = None
     _live: LiveIndex | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.refresher = Refresher(self)
 
     @property
     def encoder(self) -> Encoder:

@@ -55,7 +55,10 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    """An app with an empty database, the fast hashing encoder and no admin token."""
+    """An app with an empty database, the fast hashing encoder and no admin token.
+
+    The index is rebuilt only when a test asks (tests of the background refresh turn it on).
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -64,6 +67,7 @@ def app(database_url, tmp_path):
             "ENCODER": "hashing",
             "SEED_DIR": str(DATA),
             "ADMIN_TOKEN": None,
+            "AUTO_REINDEX": False,
         }
     )
     yield app

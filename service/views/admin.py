@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
-from matcher.index import IndexMismatch, IndexMissing, build_index, index_status
+from matcher.index import IndexMismatch, IndexMissing, index_status
 from service.auth import admin_required
 from service.openapi import build_spec
 from service.state import db_session, resources
@@ -17,8 +17,7 @@ bp = Blueprint("admin", __name__)
 def reindex():
     res = resources()
     from_stored = request.args.get("from_stored", "false").lower() in ("1", "true", "yes")
-    index = build_index(db_session(), res.encoder, res.index_dir, from_stored_only=from_stored)
-    res.live.put(index)
+    index = res.refresher.build_now(db_session(), from_stored_only=from_stored)
     return index.manifest, 200
 
 
@@ -28,8 +27,13 @@ def status():
     try:
         loaded = res.live.get()
     except (IndexMissing, IndexMismatch) as exc:
-        return {"loaded": None, "stale": True, "problem": str(exc)}, 200
-    return index_status(db_session(), loaded), 200
+        return {"loaded": None, "stale": True, "problem": str(exc), "refresh": _refresh(res)}, 200
+    return {**index_status(db_session(), loaded), "refresh": _refresh(res)}, 200
+
+
+def _refresh(res) -> dict:
+    """Whether the index follows writes by itself, and how its last background build went."""
+    return {"auto": bool(current_app.config.get("AUTO_REINDEX")), **res.refresher.status()}
 
 
 @bp.get("/health")

@@ -15,6 +15,7 @@ from matcher.registry import (
 )
 from service.auth import admin_required, audit_contacts, may_see_contacts
 from service.errors import APIError
+from service.refresh import refreshing
 from service.schemas import InstitutionOut, SuggestionsArgsIn, has_personal_contact, load, match_request
 from service.state import db_session
 from service.views.match import run_match
@@ -45,6 +46,7 @@ def show(external_id: str):
 
 @bp.post("/institutions")
 @admin_required
+@refreshing
 def create():
     body = _json_object()
     session = db_session()
@@ -66,6 +68,7 @@ def create():
 
 @bp.put("/institutions/<external_id>")
 @admin_required
+@refreshing
 def replace(external_id: str):
     body = _json_object()
     if body.setdefault("external_id", external_id) != external_id:
@@ -81,6 +84,7 @@ def replace(external_id: str):
 
 @bp.delete("/institutions/<external_id>")
 @admin_required
+@refreshing
 def destroy(external_id: str):
     delete_institution(db_session(), external_id)
     return "", 204
@@ -88,6 +92,7 @@ def destroy(external_id: str):
 
 @bp.post("/institutions:import")
 @admin_required
+@refreshing
 def import_file():
     partial = request.args.get("partial", "false").lower() in ("1", "true", "yes")
     records = parse_import(request.get_data(cache=False))

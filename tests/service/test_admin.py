@@ -65,3 +65,61 @@ def test_benchmark_command_reports_build_time_and_latency(runner):
     assert result.exit_code == 0, result.output
     assert "cold build: 10 institutions" in result.output
     assert "/match all" in result.output and "p95" in result.output
+
+
+def _refreshed(app, client) -> dict:
+    assert app.extensions["matcher"].refresher.wait(timeout=60), "the background refresh did not finish"
+    return client.get("/admin/index").json
+
+
+def test_writes_refresh_the_index_in_the_background(seeded, app, client):
+    app.config["AUTO_REINDEX"] = True
+    robotics = {**small_cards()[5], "external_id": "T-100", "name": "Fundacja Młodych Konstruktorów"}
+    assert client.post("/institutions", json=robotics).status_code == 201
+    status = _refreshed(app, client)
+    assert status["stale"] is False and status["loaded"]["institutions"] == 11
+    assert status["refresh"]["auto"] is True and status["refresh"]["last_error"] is None
+    assert status["loaded"]["encoded"] == 1  # only the new name and description; the units are cached
+    suggested = client.post("/match", json={"institution": "T-008", "k": 20}).json["results"]
+    assert "T-100" in [r["institution"]["external_id"] for r in suggested]
+
+    assert client.delete("/institutions/T-100").status_code == 204
+    status = _refreshed(app, client)
+    assert status["stale"] is False and status["loaded"]["institutions"] == 10
+
+
+def test_an_unchanged_import_does_not_rebuild(seeded, app, client):
+    app.config["AUTO_REINDEX"] = True
+    generation = client.get("/admin/index").json["loaded"]["generation"]
+    builds = app.extensions["matcher"].refresher.builds
+    assert client.post("/institutions:import", data=SMALL.read_bytes()).json["unchanged"] == 10
+    status = _refreshed(app, client)
+    assert status["loaded"]["generation"] == generation
+    assert app.extensions["matcher"].refresher.builds == builds
+
+
+def test_writes_close_together_end_in_a_current_index(seeded, app, client):
+    app.config["AUTO_REINDEX"] = True
+    for i, card in enumerate(small_cards()[:6]):
+        card["offers"].append(f"Nowa oferta numer {i}: wypożyczenie sprzętu nagłośnieniowego")
+        assert client.put(f"/institutions/{card['external_id']}", json=card).status_code == 200
+    status = _refreshed(app, client)
+    assert status["stale"] is False
+    assert status["refresh"]["builds"] <= 1 + 6  # the explicit build of `seeded`, then at most one a write
+
+
+def test_a_failed_background_build_is_reported_and_the_old_index_serves(seeded, app, client, monkeypatch):
+    app.config["AUTO_REINDEX"] = True
+    generation = client.get("/admin/index").json["loaded"]["generation"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("service.refresh.build_index", broken)
+    card = small_cards()[3]
+    card["needs"].append("Prowadzący warsztaty genealogiczne")
+    assert client.put("/institutions/T-004", json=card).status_code == 200
+    status = _refreshed(app, client)
+    assert status["stale"] is True and status["loaded"]["generation"] == generation
+    assert status["refresh"]["last_error"] == "RuntimeError: disk full"
+    assert client.post("/match", json={"institution": "T-004"}).status_code == 200
