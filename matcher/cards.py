@@ -157,3 +157,20 @@ def validate_card(record: Any) -> tuple[dict | None, list[dict[str, str]]]:
         return FiszkaSchema().load(record), []
     except ValidationError as exc:
         return None, flatten_errors(exc.messages)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Apply a JSON merge patch (RFC 7396) to a card: objects merge, null removes, anything else replaces.
+
+    `PATCH` changes only what it names, so a client that edits an institution's offers
+    cannot lose the contact data or the partners it did not send.
+    """
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged

@@ -311,6 +311,19 @@ def _operations() -> dict[str, dict[str, dict]]:
             "put": write(
                 "Create or replace a fiszka", (200, "Replaced (201 when created).", institution), [_ID]
             ),
+            "patch": _op(
+                "Change some fields of a fiszka (JSON merge patch, RFC 7396: objects merge, null "
+                "removes a field); the merged card is validated as a whole",
+                "fiszki",
+                (200, "The changed card.", institution),
+                (400, 404, 409, 413, 422),
+                body={
+                    "application/merge-patch+json": {"schema": _OBJECT},
+                    "application/json": {"schema": _OBJECT},
+                },
+                params=[_ID],
+                admin=True,
+            ),
             "delete": _op(
                 "Delete a fiszka", "fiszki", (204, "Deleted.", None), (404,), params=[_ID], admin=True
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from matcher.cards import merge_patch
 from matcher.registry import (
     ImportRejected,
     delete_institution,
@@ -80,6 +81,26 @@ def replace(external_id: str):
         )
     institution, created = upsert_card(db_session(), body)
     return _cards([institution])[0], 201 if created else 200
+
+
+@bp.patch("/institutions/<external_id>")
+@admin_required
+@refreshing
+def update(external_id: str):
+    """Change only the fields given (a JSON merge patch); the rest of the card stays as stored."""
+    patch = _json_object()
+    if patch.get("external_id", external_id) != external_id:
+        raise APIError(
+            409,
+            "conflict",
+            "external_id cannot be changed by PATCH.",
+            [{"field": "external_id", "message": "Must equal the id in the path."}],
+        )
+    session = db_session()
+    stored = InstitutionOut.dump(get_institution(session, external_id), with_contact=True)
+    stored.pop("updated_at")
+    institution, _ = upsert_card(session, merge_patch(stored, patch))
+    return _cards([institution])[0], 200
 
 
 @bp.delete("/institutions/<external_id>")

@@ -222,3 +222,51 @@ def test_the_audit_log_can_go_to_a_file(tmp_path):
     client.get("/institutions/T-004")
     lines = log.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and "role=admin" in lines[0] and lines[0].endswith("institutions=T-003")
+
+
+def test_patch_changes_only_the_fields_given(guarded):
+    admin = _as("s3cret")
+    before = guarded.get("/institutions/T-004", headers=admin).json
+    patch = {
+        "offers": [*before["offers"], "Gry planszowe do wypożyczenia na ferie"],
+        "contact": {"phone": None},
+    }
+    response = guarded.patch(
+        "/institutions/T-004", json=patch, headers={**admin, "Content-Type": "application/merge-patch+json"}
+    )
+    assert response.status_code == 200, response.json
+    after = guarded.get("/institutions/T-004", headers=admin).json
+    assert after["offers"][-1] == "Gry planszowe do wypożyczenia na ferie"
+    assert after["contact"] == {**before["contact"], "phone": None}  # the e-mail and person stay
+    unchanged = {"name", "description", "needs", "location", "partners", "target_groups", "themes"}
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
+
+
+@pytest.mark.parametrize(
+    ("patch", "status", "field"),
+    [
+        ({"name": ""}, 422, "name"),
+        ({"location": {"gmina_teryt": "0000000"}}, 422, "location.gmina_teryt"),
+        ({"offers": "sala"}, 422, "offers"),
+        ({"external_id": "T-999"}, 409, "external_id"),
+    ],
+)
+def test_a_bad_patch_is_refused_and_changes_nothing(guarded, patch, status, field):
+    admin = _as("s3cret")
+    before = guarded.get("/institutions/T-004", headers=admin).json
+    response = guarded.patch("/institutions/T-004", json=patch, headers=admin)
+    assert response.status_code == status
+    assert any(d["field"].startswith(field) for d in response.json["error"]["fields"]), response.json
+    assert guarded.get("/institutions/T-004", headers=admin).json == before
+
+
+def test_patch_needs_the_admin_and_an_existing_card(guarded):
+    assert (
+        guarded.patch("/institutions/T-004", json={"name": "X" * 5}, headers=_as("portal-1")).status_code
+        == 401
+    )
+    assert (
+        guarded.patch("/institutions/NO-SUCH", json={"name": "Nowa"}, headers=_as("s3cret")).status_code
+        == 404
+    )
+    assert guarded.patch("/institutions/T-004", data="[1]", headers=_as("s3cret")).status_code == 400
