@@ -74,14 +74,43 @@ _REQUEST = re.compile(
 )
 
 
+# Words that name nothing to look for.
+_EMPTY = re.compile(
+    r"\b(?:kogoś|czegoś|ktoś|coś|kto|co|gdzie|skąd|można|mogę|możemy|wziąć|znaleźć|znajdę|żeby|aby|"
+    r"mnie|nas|która|który|które)\b",
+    re.IGNORECASE,
+)
+_CONTENT = re.compile(r"[^\W\d_]{2,}|\d")
+
+
 def search_topic(text: str) -> str:
-    """A search without its opening request phrase: what is matched (the whole text if that is all)."""
-    return _REQUEST.sub("", text, count=1).strip() or text.strip()
+    """A search without its opening request phrase: what is matched.
+
+    "" when the text names nothing to look for ("szukamy kogoś", "🙂"); a search that is
+    only a request verb and a noun keeps the noun ("szukamy firmy" -> "firmy").
+    """
+    topic = _REQUEST.sub("", text, count=1).strip()
+    if _CONTENT.search(topic):
+        return topic
+    # Only the request phrase: what is left after its verb, unless that names nothing either.
+    rest = re.sub(r"^\s*\w+", "", text, count=1) if _REQUEST.match(text) else text
+    rest = re.sub(r"\s+", " ", _EMPTY.sub("", rest)).strip(" ,.;:!?-–")
+    return rest if _CONTENT.search(rest) else ""
 
 
 def text_query(encoder: Encoder, text: str) -> Query:
-    """A free-text search as a query of one unit: its topic, without the request phrase."""
+    """A free-text search as a query of one unit: its topic, without the request phrase.
+
+    Raises:
+        BadRequest: the text names nothing to look for.
+    """
     topic = search_topic(text)
+    if not topic:
+        raise BadRequest(
+            "query",
+            "The query names nothing to look for; say what you need, e.g. "
+            "'warsztaty robotyki dla klas 4-8' or 'szukamy sali na koncert chóru'.",
+        )
     return Query(texts={"query": [topic]}, vectors={"query": encoder.encode([topic])})
 
 

@@ -232,7 +232,14 @@ def test_a_search_embeds_only_the_words_no_card_uses(world):
         # No request phrase, or a word that only starts like one: the text stays whole.
         ("kurs pierwszej pomocy dla wychowawców", "kurs pierwszej pomocy dla wychowawców"),
         ("gdzieniegdzie brak sal", "gdzieniegdzie brak sal"),
-        ("szukamy", "szukamy"),
+        # Only a request phrase: the noun it names is the topic; with none, nothing is.
+        ("Szukamy firmy", "firmy"),
+        ("potrzebujemy partnera.", "partnera"),
+        ("szukamy", ""),
+        ("Szukamy kogoś, kto", ""),
+        ("gdzie można?", ""),
+        ("interesuje nas", ""),
+        ("🙂🙂", ""),
     ],
 )
 def test_a_search_is_matched_by_its_topic_not_its_request_phrase(text, topic):
