@@ -1,10 +1,12 @@
 """Who may do what.
 
-Three kinds of caller, told apart by the bearer token:
-- the admin (`MATCHER_ADMIN_TOKEN`): imports and changes fiszki, rebuilds the index, reads
-  personal contact data;
+Four kinds of caller, told apart by the bearer token:
+- the admin (`MATCHER_ADMIN_TOKEN`): imports and changes fiszki, rebuilds the index, issues
+  staff tokens, reads personal contact data;
 - contact readers (`MATCHER_CONTACT_TOKENS`): trusted portal back ends that show signed-in
   staff whom to call; they read personal contact data and change nothing;
+- an institution's staff (a token the admin issued for it, `matcher.access`): they read
+  personal contact data and replace or patch their own card, nothing else;
 - everyone else: public card fields, suggestions and an institution's website.
 
 Every answer that reveals personal contact data is written to the `matcher.audit` log
@@ -20,9 +22,11 @@ import hmac
 import logging
 from collections.abc import Iterable
 
-from flask import current_app, request
+from flask import current_app, g, request
 
+from matcher.access import staff_institution
 from service.errors import APIError
+from service.state import db_session
 
 AUDIT = logging.getLogger("matcher.audit")
 
@@ -56,15 +60,31 @@ def is_admin() -> bool:
 
 
 def caller_role() -> str:
-    """ "admin", "contact_reader" or "public"."""
+    """ "admin", "contact_reader", "staff:<external id>" or "public" (worked out once a request)."""
+    if "caller_role" not in g:
+        g.caller_role = _role()
+    return g.caller_role
+
+
+def _role() -> str:
     if is_admin():
         return "admin"
     given = _bearer()
+    if not given:
+        return "public"
     readers = current_app.config.get("CONTACT_TOKENS") or ()
     # Every token is compared, so the time taken does not tell which one was close.
     if sum(_matches(given, token) for token in readers):
         return "contact_reader"
-    return "public"
+    institution = staff_institution(db_session(), given)
+    return f"staff:{institution}" if institution else "public"
+
+
+def may_edit(external_id: str) -> bool:
+    """Whether this request may change this institution's card: the admin or its own staff."""
+    if not current_app.config.get("ADMIN_TOKEN"):
+        return True  # development: writes are open
+    return caller_role() in ("admin", f"staff:{external_id}")
 
 
 def may_see_contacts() -> bool:
@@ -86,6 +106,28 @@ def audit_contacts(external_ids: Iterable[str]) -> None:
         request.path,
         ",".join(ids),
     )
+
+
+def editor_required(view):
+    """Refuse a write of one card (`external_id` in the path) to all but the admin and its staff."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not may_edit(kwargs["external_id"]):
+            raise APIError(
+                401,
+                "unauthorized",
+                "Changing this card needs the admin token or a staff token of this institution.",
+                [
+                    {
+                        "field": "Authorization",
+                        "message": "Bearer token of the admin or of this institution's staff.",
+                    }
+                ],
+            )
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def admin_required(view):

@@ -12,9 +12,10 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
+from matcher.access import describe, issue_token, list_tokens, revoke_token
 from matcher.evaluation import LABEL_SETS
 from matcher.index import IndexMissing, build_index, current_generation, index_status
-from matcher.registry import ImportRejected, count_institutions, import_records, parse_import
+from matcher.registry import ImportRejected, NotFound, count_institutions, import_records, parse_import
 from service.config import PROJECT_ROOT
 from service.state import db_session, resources
 
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
         evaluate_command,
         benchmark_command,
         model_group,
+        token_group,
     )
     for command in commands:
         app.cli.add_command(command)
@@ -281,6 +283,48 @@ def tune_command(queries_path, seed_dir, database, index_dir, labels, split, rou
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(json.dumps({"weights": tuned.weights.as_dict()}, indent=2), encoding="utf-8")
     click.echo(f"weights written to {output}; serve them with MATCHER_RANKING_CONFIG={output}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Staff tokens: let an institution's staff keep their own card current."""
+
+
+@token_group.command("issue")
+@click.argument("external_id")
+@click.option("--label", default="staff", help="Whose token it is, e.g. 'sekretariat, Anna Nowak'.")
+@with_appcontext
+def token_issue_command(external_id: str, label: str) -> None:
+    """Issue a staff token for EXTERNAL_ID and print it (it is shown only this once)."""
+    try:
+        row, token = issue_token(db_session(), external_id, label)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"token {row.id} for {external_id} ({label}): {token}")
+
+
+@token_group.command("list")
+@click.argument("external_id")
+@with_appcontext
+def token_list_command(external_id: str) -> None:
+    """List EXTERNAL_ID's staff tokens (never the tokens themselves)."""
+    try:
+        rows = list_tokens(db_session(), external_id)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in rows:
+        click.echo(json.dumps(describe(row), ensure_ascii=False))
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke_command(token_id: int) -> None:
+    """Revoke staff token TOKEN_ID for good."""
+    row = revoke_token(db_session(), token_id)
+    if row is None:
+        raise click.ClickException(f"no staff token {token_id}")
+    click.echo(f"token {token_id} of {row.institution.external_id} revoked at {row.revoked_at.isoformat()}")
 
 
 @click.group("model")

@@ -209,6 +209,7 @@ def _op(
     params: list | None = None,
     admin: bool = False,
     shows_contacts: bool = False,
+    staff: bool = False,
 ) -> dict[str, Any]:
     """One operation: its success answer, the error statuses it can give, body and parameters."""
     status, description, schema = ok
@@ -223,10 +224,11 @@ def _op(
     if params:
         op["parameters"] = params
     if admin:
-        op["security"] = [{"admin": []}]
+        # The admin, or (for a write of one card) that institution's staff.
+        op["security"] = [{"admin": []}, *([{"staff": []}] if staff else [])]
     elif shows_contacts:
         # Open to anyone; either token adds the personal contact fields.
-        op["security"] = [{}, {"admin": []}, {"contact_reader": []}]
+        op["security"] = [{}, {"admin": []}, {"contact_reader": []}, {"staff": []}]
     return op
 
 
@@ -236,9 +238,11 @@ def _operations() -> dict[str, dict[str, dict]]:
     fiszka = _json(_ref("Fiszka"))
     flag = {"type": "boolean", "default": False}
 
-    def write(summary: str, ok: tuple, params: list | None = None) -> dict[str, Any]:
-        """An admin write of one card."""
-        return _op(summary, "fiszki", ok, (400, 409, 413, 422), body=fiszka, params=params, admin=True)
+    def write(summary: str, ok: tuple, params: list | None = None, staff: bool = False) -> dict[str, Any]:
+        """A write of one card: by the admin, or with `staff` also by that institution's staff."""
+        return _op(
+            summary, "fiszki", ok, (400, 409, 413, 422), body=fiszka, params=params, admin=True, staff=staff
+        )
 
     return {
         "/match": {
@@ -309,7 +313,10 @@ def _operations() -> dict[str, dict[str, dict]]:
                 shows_contacts=True,
             ),
             "put": write(
-                "Create or replace a fiszka", (200, "Replaced (201 when created).", institution), [_ID]
+                "Create or replace a fiszka",
+                (200, "Replaced (201 when created).", institution),
+                [_ID],
+                staff=True,
             ),
             "patch": _op(
                 "Change some fields of a fiszka (JSON merge patch, RFC 7396: objects merge, null "
@@ -323,6 +330,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                 },
                 params=[_ID],
                 admin=True,
+                staff=True,
             ),
             "delete": _op(
                 "Delete a fiszka", "fiszki", (204, "Deleted.", None), (404,), params=[_ID], admin=True
@@ -355,6 +363,35 @@ def _operations() -> dict[str, dict[str, dict]]:
         "/admin/index": {
             "get": _op(
                 "The loaded index and whether the fiszki changed since", "admin", (200, "Status.", _OBJECT)
+            )
+        },
+        "/admin/institutions/{external_id}/tokens": {
+            "post": _op(
+                "Issue a staff token for an institution (the answer is the only place it appears)",
+                "admin",
+                (201, "The token and its id.", _OBJECT),
+                (404, 422),
+                body=_json({"type": "object", "properties": {"label": {"type": "string", "maxLength": 200}}}),
+                params=[_ID],
+                admin=True,
+            ),
+            "get": _op(
+                "An institution's staff tokens (never the tokens themselves)",
+                "admin",
+                (200, "Tokens, revoked ones included.", _OBJECT),
+                (404,),
+                params=[_ID],
+                admin=True,
+            ),
+        },
+        "/admin/tokens/{token_id}": {
+            "delete": _op(
+                "Revoke a staff token for good",
+                "admin",
+                (200, "The revoked token.", _OBJECT),
+                (404,),
+                params=[_param("token_id", "path", {"type": "integer"}, "The token's id.", required=True)],
+                admin=True,
             )
         },
         "/health": {"get": _op("Liveness", "admin", (200, "The service answers.", _OBJECT))},
@@ -399,6 +436,15 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
     plugin.converter.add_attribute_function(_custom_fields(plugin.converter))
     spec.components.security_scheme(
         "admin", {"type": "http", "scheme": "bearer", "description": "MATCHER_ADMIN_TOKEN: every action."}
+    )
+    spec.components.security_scheme(
+        "staff",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A staff token the admin issued for one institution (mps_...): reads personal "
+            "contact data, replaces or patches that institution's card.",
+        },
     )
     spec.components.security_scheme(
         "contact_reader",

@@ -1,11 +1,13 @@
-"""Admin: rebuild the index, see what is loaded; health; the OpenAPI document."""
+"""Admin: rebuild the index, see what is loaded, staff tokens; health; the OpenAPI document."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from matcher.access import describe, issue_token, list_tokens, revoke_token
 from matcher.index import IndexMismatch, IndexMissing, index_status
 from service.auth import admin_required
+from service.errors import APIError
 from service.openapi import build_spec
 from service.state import db_session, resources
 
@@ -34,6 +36,43 @@ def status():
 def _refresh(res) -> dict:
     """Whether the index follows writes by itself, and how its last background build went."""
     return {"auto": bool(current_app.config.get("AUTO_REINDEX")), **res.refresher.status()}
+
+
+@bp.post("/admin/institutions/<external_id>/tokens")
+@admin_required
+def issue(external_id: str):
+    """Issue a staff token for an institution; the answer is the only place the token appears."""
+    body = request.get_json(silent=True) or {}
+    label = body.get("label", "") if isinstance(body, dict) else None
+    if not isinstance(label, str) or len(label) > 200:
+        raise APIError(
+            422,
+            "validation_error",
+            "label must be a text of at most 200 characters.",
+            [{"field": "label", "message": "A text of at most 200 characters."}],
+        )
+    row, token = issue_token(db_session(), external_id, label.strip() or "staff")
+    return {**describe(row), "token": token}, 201
+
+
+@bp.get("/admin/institutions/<external_id>/tokens")
+@admin_required
+def tokens(external_id: str):
+    return {"items": [describe(row) for row in list_tokens(db_session(), external_id)]}, 200
+
+
+@bp.delete("/admin/tokens/<int:token_id>")
+@admin_required
+def revoke(token_id: int):
+    row = revoke_token(db_session(), token_id)
+    if row is None:
+        raise APIError(
+            404,
+            "not_found",
+            f"No staff token {token_id}.",
+            [{"field": "token_id", "message": "Unknown token."}],
+        )
+    return describe(row), 200
 
 
 @bp.get("/health")

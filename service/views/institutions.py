@@ -14,7 +14,7 @@ from matcher.registry import (
     parse_import,
     upsert_card,
 )
-from service.auth import admin_required, audit_contacts, may_see_contacts
+from service.auth import admin_required, audit_contacts, editor_required, may_see_contacts
 from service.errors import APIError
 from service.refresh import refreshing
 from service.schemas import InstitutionOut, SuggestionsArgsIn, has_personal_contact, load, match_request
@@ -68,7 +68,7 @@ def create():
 
 
 @bp.put("/institutions/<external_id>")
-@admin_required
+@editor_required
 @refreshing
 def replace(external_id: str):
     body = _json_object()
@@ -84,7 +84,7 @@ def replace(external_id: str):
 
 
 @bp.patch("/institutions/<external_id>")
-@admin_required
+@editor_required
 @refreshing
 def update(external_id: str):
     """Change only the fields given (a JSON merge patch); the rest of the card stays as stored."""

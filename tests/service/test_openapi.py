@@ -81,7 +81,7 @@ def test_error_answers_are_documented_with_the_error_shape(
 
 def test_contact_rules_are_documented(document):
     schemes = document["components"]["securitySchemes"]
-    assert set(schemes) == {"admin", "contact_reader"}
+    assert set(schemes) == {"admin", "contact_reader", "staff"}
     contact = document["components"]["schemas"]["ContactShown"]
     assert (
         set(contact["properties"]) == {"www", "person", "email", "phone"} and "RODO" in contact["description"]
@@ -93,3 +93,6 @@ def test_contact_rules_are_documented(document):
     ]:
         assert {"contact_reader": []} in document["paths"][path][method]["security"]
         assert {} in document["paths"][path][method]["security"]  # anonymous callers too
+    put = document["paths"]["/institutions/{external_id}"]["put"]
+    assert put["security"] == [{"admin": []}, {"staff": []}]
+    assert document["paths"]["/institutions:import"]["post"]["security"] == [{"admin": []}]

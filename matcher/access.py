@@ -1,0 +1,82 @@
+"""Staff tokens: who may keep which institution's card current (no Flask).
+
+An admin issues a token for an institution's staff; with it they read contact data like a
+portal back end, and change their own card (replace or patch it), nothing else. A token is
+32 random bytes; the database keeps only its SHA-256, so a leaked database leaks no token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.models import Institution, StaffToken, utcnow
+from matcher.registry import get_institution
+
+# Staff tokens start with this, so one is recognised in a log or a leaked file.
+PREFIX = "mps_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, external_id: str, label: str) -> tuple[StaffToken, str]:
+    """Create a token for an institution's staff; returns the row and the token (shown once).
+
+    Raises:
+        NotFound: no such institution.
+    """
+    institution = get_institution(session, external_id)
+    token = PREFIX + secrets.token_urlsafe(32)
+    row = StaffToken(institution_id=institution.id, token_hash=_digest(token), label=label)
+    session.add(row)
+    session.commit()
+    return row, token
+
+
+def list_tokens(session: Session, external_id: str) -> list[StaffToken]:
+    """An institution's tokens, revoked ones included, oldest first (never the tokens themselves)."""
+    institution = get_institution(session, external_id)
+    return list(
+        session.scalars(
+            select(StaffToken).where(StaffToken.institution_id == institution.id).order_by(StaffToken.id)
+        )
+    )
+
+
+def revoke_token(session: Session, token_id: int) -> StaffToken | None:
+    """Revoke a token for good (revoking twice keeps the first time); None if there is no such token."""
+    row = session.get(StaffToken, token_id)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.commit()
+    return row
+
+
+def staff_institution(session: Session, token: str) -> str | None:
+    """The external id of the institution whose live staff token this is, else None."""
+    if not token.startswith(PREFIX):
+        return None
+    return session.scalar(
+        select(Institution.external_id)
+        .join(StaffToken, StaffToken.institution_id == Institution.id)
+        .where(StaffToken.token_hash == _digest(token), StaffToken.revoked_at.is_(None))
+    )
+
+
+def describe(row: StaffToken) -> dict[str, Any]:
+    """A token as listed: never the token itself."""
+    return {
+        "id": row.id,
+        "institution": row.institution.external_id,
+        "label": row.label,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
