@@ -77,8 +77,14 @@ TOWN_POPULATION = 5000
 _NAME_WORD = re.compile(r"[^\W\d_]+")
 # Consonants that alternate before a Polish case ending: Wieliczka -> Wieliczce, Rabka -> Rabce.
 _ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"))
-# An inflected form is the stem plus at most this many letters (Krak-owie, Miechow-em).
-_MAX_ENDING = 4
+# The case endings of Polish place names (nouns, adjectives and plurals, "ó" folded to "o"):
+# Krakow-ie, Miechow-em, Tarnow-a, Sącz-u, Bochn-i, Wieliczc-e, Limanow-ej, Nowym, Myślenic-ach,
+# Oświęcim-ia, Tatrzańsk-iej. A stem followed by anything else is another word ("Bukowinie" is
+# not a case of Buków).
+_ENDINGS = frozenset(
+    "a u e y i ą ę o em om ie owi owie ach ami ow ego emu ej ym im ich ymi imi "
+    "ia iu iem iom iach iami iej iego iemu".split()
+) | {""}
 
 
 def _fold(word: str) -> str:
@@ -98,7 +104,7 @@ def _same_word(word: str, name_word: str) -> bool:
     folded = _fold(word)
     if folded == _fold(name_word):
         return True
-    return any(folded.startswith(s) and len(folded) - len(s) <= _MAX_ENDING for s in _stems(name_word))
+    return any(folded.startswith(s) and folded[len(s) :] in _ENDINGS for s in _stems(name_word))
 
 
 def _rank(place: Place) -> tuple[int, bool]:

@@ -19,6 +19,9 @@ from matcher.geo import find_place
         ("kolonie w Rabce", "Rabka-Zdrój", "1211"),  # a spa town without its "-Zdrój"
         ("kurs z dojazdem z tarnowa", "Tarnów", "1263"),  # a city in lower case; the city powiat
         ("szkolenie w Suchej Beskidzkiej", "Sucha Beskidzka", "1215"),
+        ("obóz w Bukowinie Tatrzańskiej", "Bukowina Tatrzańska", "1217"),  # adjective: -iej
+        ("sala w Myślenicach", "Myślenice", "1209"),  # a plural name
+        ("praktyki w Zakopanem", "Zakopane", "1217"),
     ],
 )
 def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
@@ -34,6 +37,7 @@ def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
         "spacer w lasku z dziećmi",
         "Kraków",  # no preposition: a name alone may be the subject, not a place
         "okolice Babiej Góry",  # a mountain, not a town of the gazetteer
+        "koncert w Bukowinie",  # Buków's stem, but "-inie" is no case ending of it
         "",
     ],
 )
