@@ -138,3 +138,26 @@ class StaffToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     institution: Mapped[Institution] = relationship()
+
+
+class Feedback(Base):
+    """What an institution's staff said of a suggested partner; the latest word counts.
+
+    "useful" and "contacted" are positive judgments, "not_relevant" a negative one (and hides
+    the partner from that institution's suggestions). Judgments are labels that `matcher tune
+    --feedback` learns the score weights from.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("institution_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    # Who said it: "admin", "contact_reader" or "staff:<external id>".
+    given_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    institution: Mapped[Institution] = relationship(foreign_keys=[institution_id])
+    partner: Mapped[Institution] = relationship(foreign_keys=[partner_id])

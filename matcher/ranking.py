@@ -44,6 +44,8 @@ class Filters:
     same_sector: bool = False
     max_distance_km: float | None = None
     near: tuple[float, float] | None = None
+    # Institutions never to list (already contacted, or dismissed by the asker's staff).
+    exclude: tuple[str, ...] = ()
 
     @property
     def restricts_sector(self) -> bool:
@@ -344,6 +346,9 @@ class Ranker:
             for external_id in self.excluded(me):
                 if external_id in layout.position:
                     mask[layout.position[external_id]] = False
+        for external_id in f.exclude:
+            if external_id in layout.position:
+                mask[layout.position[external_id]] = False
         if f.category:
             mask &= np.isin(layout.category, f.category)
         if f.powiat_teryt:

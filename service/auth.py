@@ -20,7 +20,7 @@ import functools
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask import current_app, g, request
 
@@ -108,40 +108,41 @@ def audit_contacts(external_ids: Iterable[str]) -> None:
     )
 
 
-def editor_required(view):
-    """Refuse a write of one card (`external_id` in the path) to all but the admin and its staff."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not may_edit(kwargs["external_id"]):
-            raise APIError(
-                401,
-                "unauthorized",
-                "Changing this card needs the admin token or a staff token of this institution.",
-                [
-                    {
-                        "field": "Authorization",
-                        "message": "Bearer token of the admin or of this institution's staff.",
-                    }
-                ],
-            )
-        return view(*args, **kwargs)
-
-    return wrapper
+def may_speak_for(external_id: str) -> bool:
+    """Whether this request may give feedback for this institution: its editors or a portal back end."""
+    return may_edit(external_id) or caller_role() == "contact_reader"
 
 
-def admin_required(view):
-    """Refuse a view to callers without the admin token (when one is configured)."""
+def _requires(allowed: Callable[[dict], bool], message: str, hint: str):
+    """A view decorator refusing (401) requests for which `allowed(view kwargs)` is false."""
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_app.config.get("ADMIN_TOKEN") and not is_admin():
-            raise APIError(
-                401,
-                "unauthorized",
-                "This action needs the admin token.",
-                [{"field": "Authorization", "message": "Bearer token required."}],
-            )
-        return view(*args, **kwargs)
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not allowed(kwargs):
+                raise APIError(401, "unauthorized", message, [{"field": "Authorization", "message": hint}])
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+# Imports, deletes, reindexing, tokens: the admin (open in development, with no admin token).
+admin_required = _requires(
+    lambda _: not current_app.config.get("ADMIN_TOKEN") or is_admin(),
+    "This action needs the admin token.",
+    "Bearer token required.",
+)
+# A write of one card (`external_id` in the path): the admin or that institution's staff.
+editor_required = _requires(
+    lambda kwargs: may_edit(kwargs["external_id"]),
+    "Changing this card needs the admin token or a staff token of this institution.",
+    "Bearer token of the admin or of this institution's staff.",
+)
+# Feedback on an institution's suggestions: its editors, or a portal back end on their behalf.
+speaker_required = _requires(
+    lambda kwargs: may_speak_for(kwargs["external_id"]),
+    "Feedback for this institution needs a staff token of it, a contact-reader token or the admin token.",
+    "Bearer token of this institution's staff, a portal back end or the admin.",
+)

@@ -249,8 +249,27 @@ def evaluate_command(
     click.echo(f"\nwritten to {output}")
 
 
+@contextmanager
+def _feedback_world():
+    """The service's own database and live index, and its staff feedback as labelled queries."""
+    from matcher.feedback import labelled_queries
+
+    session = db_session()
+    yield session, resources().live.get(), resources().encoder, labelled_queries(session)
+
+
+# Learning from fewer asking institutions than this would fit the weights to a handful of staff.
+MIN_FEEDBACK_QUERIES = 5
+
+
 @click.command("tune")
 @_labelled_options
+@click.option(
+    "--feedback",
+    is_flag=True,
+    help="Learn from staff feedback in the service's database (split by institution into "
+    "'learn' and 'check') instead of the labelled set.",
+)
 @click.option("--split", default="dev", show_default=True, help="Learn on this split; report the others.")
 @click.option("--rounds", default=2, show_default=True, help="Passes over the weights.")
 @click.option(
@@ -261,14 +280,24 @@ def evaluate_command(
     help="Where the learned overrides go (use as MATCHER_RANKING_CONFIG).",
 )
 @with_appcontext
-def tune_command(queries_path, seed_dir, database, index_dir, labels, split, rounds, output) -> None:
+def tune_command(
+    queries_path, seed_dir, database, index_dir, labels, feedback, split, rounds, output
+) -> None:
     """Learn the score-part weights from labelled queries (or feedback) by coordinate ascent."""
     from matcher.evaluation import measure, system_ranker, tune_weights
 
-    world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
+    if feedback:
+        world, split = _feedback_world(), "learn"
+    else:
+        world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
     with world as (session, index, encoder, queries):
         learn = [q for q in queries if q.split == split]
         held_out = [q for q in queries if q.split != split]
+        if feedback and len(learn) < MIN_FEEDBACK_QUERIES:
+            raise click.ClickException(
+                f"not enough feedback yet: {len(learn)} institutions to learn from "
+                f"(of {len(queries)} with a positive judgment), {MIN_FEEDBACK_QUERIES} needed"
+            )
         if not learn:
             raise click.ClickException(f"no labelled queries in split {split!r}")
         start = resources().ranking

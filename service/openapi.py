@@ -17,7 +17,7 @@ from marshmallow import fields
 
 from matcher.cards import CategoryField, FiszkaSchema, UnitField, UnitSchema
 from matcher.typology import CATEGORIES, SCOPES, TARGET_GROUPS, THEMES
-from service.schemas import FiltersIn, MatchIn, OneOrMany, SuggestionsArgsIn
+from service.schemas import FeedbackIn, FiltersIn, MatchIn, OneOrMany, SuggestionsArgsIn
 
 _STRING = {"type": "string"}
 _OBJECT = {"type": "object", "additionalProperties": True}
@@ -209,7 +209,7 @@ def _op(
     params: list | None = None,
     admin: bool = False,
     shows_contacts: bool = False,
-    staff: bool = False,
+    also: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One operation: its success answer, the error statuses it can give, body and parameters."""
     status, description, schema = ok
@@ -224,8 +224,8 @@ def _op(
     if params:
         op["parameters"] = params
     if admin:
-        # The admin, or (for a write of one card) that institution's staff.
-        op["security"] = [{"admin": []}, *([{"staff": []}] if staff else [])]
+        # The admin, and for some operations also the bearer schemes in `also`.
+        op["security"] = [{"admin": []}, *({scheme: []} for scheme in also)]
     elif shows_contacts:
         # Open to anyone; either token adds the personal contact fields.
         op["security"] = [{}, {"admin": []}, {"contact_reader": []}, {"staff": []}]
@@ -237,11 +237,14 @@ def _operations() -> dict[str, dict[str, dict]]:
     institution = _ref("Institution")
     fiszka = _json(_ref("Fiszka"))
     flag = {"type": "boolean", "default": False}
+    # Feedback on one institution's suggestions: the admin, its staff, or a portal back end.
+    speakers: dict[str, Any] = {"params": [_ID], "admin": True, "also": ("staff", "contact_reader")}
 
     def write(summary: str, ok: tuple, params: list | None = None, staff: bool = False) -> dict[str, Any]:
         """A write of one card: by the admin, or with `staff` also by that institution's staff."""
+        also = ("staff",) if staff else ()
         return _op(
-            summary, "fiszki", ok, (400, 409, 413, 422), body=fiszka, params=params, admin=True, staff=staff
+            summary, "fiszki", ok, (400, 409, 413, 422), body=fiszka, params=params, admin=True, also=also
         )
 
     return {
@@ -268,6 +271,24 @@ def _operations() -> dict[str, dict[str, dict]]:
                 params=[_ID, {"in": "query", "schema": SuggestionsArgsIn}],
                 shows_contacts=True,
             )
+        },
+        "/institutions/{external_id}/feedback": {
+            "post": _op(
+                "Say whether a suggested partner was useful (the latest word on a pair counts; "
+                "not_relevant hides the partner from this institution's suggestions)",
+                "matching",
+                (200, "The judgment, replacing an earlier one (201 when new).", _OBJECT),
+                (400, 404, 422),
+                body=_json(_ref("Feedback")),
+                **speakers,
+            ),
+            "get": _op(
+                "This institution's judgments of suggested partners, newest first",
+                "matching",
+                (200, "Judgments.", _OBJECT),
+                (404,),
+                **speakers,
+            ),
         },
         "/institutions": {
             "get": _op(
@@ -330,7 +351,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                 },
                 params=[_ID],
                 admin=True,
-                staff=True,
+                also=("staff",),
             ),
             "delete": _op(
                 "Delete a fiszka", "fiszki", (204, "Deleted.", None), (404,), params=[_ID], admin=True
@@ -459,6 +480,7 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
         ("Fiszka", FiszkaSchema, "An institution card as it is imported or written."),
         ("Filters", FiltersIn, "Applied before the list is cut to k; a sector filter lifts the quota."),
         ("MatchRequest", MatchIn, "Exactly one of `institution` and `query`."),
+        ("Feedback", FeedbackIn, "useful or contacted (a good suggestion), or not_relevant."),
     ):
         spec.components.schema(name, {"description": description}, schema=schema)
     for name, component in (

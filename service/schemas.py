@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from matcher.cards import CategoryField, flatten_errors
+from matcher.feedback import VERDICTS
 from matcher.matching import MatchRequest
 from matcher.models import Institution
 from matcher.ranking import Filters
@@ -43,6 +44,7 @@ class FiltersIn(Schema):
     same_sector = fields.Boolean(truthy={True}, falsy={False})
     max_distance_km = fields.Float(validate=validate.Range(min=0, max=1000), allow_nan=False)
     near = fields.Nested(NearIn)
+    exclude = OneOrMany(fields.String(validate=validate.Length(1, 64)))
 
     @validates_schema
     def _not_both(self, data: dict, **kwargs: Any) -> None:
@@ -86,6 +88,14 @@ class SuggestionsArgsIn(MatchIn):
     @validates_schema
     def _exactly_one(self, data: dict, **kwargs: Any) -> None:
         """The institution comes from the path."""
+
+
+class FeedbackIn(Schema):
+    """Body of POST /institutions/<id>/feedback."""
+
+    partner = fields.String(required=True, validate=validate.Length(1, 64))
+    verdict = fields.String(required=True, validate=validate.OneOf(sorted(VERDICTS)))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
 def load(schema: Schema, data: Any) -> dict[str, Any]:

@@ -91,3 +91,44 @@ def seeded(app, client):
     assert response.status_code == 200, response.json
     assert client.post("/admin/reindex").status_code == 200
     return app
+
+
+ADMIN_TOKEN = "s3cret"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header of a token (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.fixture
+def secured_app(database_url, tmp_path):
+    """An app with an admin token and two contact-reader tokens; the small fiszki imported and indexed."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "INDEX_DIR": str(tmp_path / "index"),
+            "ENCODER": "hashing",
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "CONTACT_TOKENS": ("portal-1", "portal-2"),
+            "AUTO_REINDEX": False,
+        }
+    )
+    client = app.test_client()
+    assert client.post("/institutions:import", data=SMALL.read_bytes(), headers=ADMIN).status_code == 200
+    assert client.post("/admin/reindex", headers=ADMIN).status_code == 200
+    return app
+
+
+@pytest.fixture
+def api(secured_app):
+    return secured_app.test_client()
+
+
+def issue_staff_token(api, external_id: str, label: str = "sekretariat") -> tuple[int, dict[str, str]]:
+    """Issue a staff token over the API; its id and Authorization header."""
+    response = api.post(f"/admin/institutions/{external_id}/tokens", json={"label": label}, headers=ADMIN)
+    assert response.status_code == 201, response.json
+    assert response.json["token"].startswith("mps_") and response.json["institution"] == external_id
+    return response.json["id"], bearer(response.json["token"])

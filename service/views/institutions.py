@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from matcher import feedback
 from matcher.cards import merge_patch
 from matcher.registry import (
     ImportRejected,
+    NotFound,
     delete_institution,
     get_institution,
     import_records,
@@ -14,10 +16,24 @@ from matcher.registry import (
     parse_import,
     upsert_card,
 )
-from service.auth import admin_required, audit_contacts, editor_required, may_see_contacts
+from service.auth import (
+    admin_required,
+    audit_contacts,
+    caller_role,
+    editor_required,
+    may_see_contacts,
+    speaker_required,
+)
 from service.errors import APIError
 from service.refresh import refreshing
-from service.schemas import InstitutionOut, SuggestionsArgsIn, has_personal_contact, load, match_request
+from service.schemas import (
+    FeedbackIn,
+    InstitutionOut,
+    SuggestionsArgsIn,
+    has_personal_contact,
+    load,
+    match_request,
+)
 from service.state import db_session
 from service.views.match import run_match
 
@@ -128,6 +144,31 @@ def suggestions(external_id: str):
     args = load(SuggestionsArgsIn(), request.args.to_dict())
     req = match_request({**args, "institution": external_id}, current_app.config)
     return run_match(req, args["lang"], voice="second")
+
+
+@bp.post("/institutions/<external_id>/feedback")
+@speaker_required
+def give_feedback(external_id: str):
+    """Staff say whether a suggested partner was useful; "not_relevant" hides it from now on."""
+    data = load(FeedbackIn(), request.get_json(silent=True))
+    try:
+        row, created = feedback.record(
+            db_session(), external_id, data["partner"], data["verdict"], data.get("comment"), caller_role()
+        )
+    except NotFound as exc:
+        field = "external_id" if exc.external_id == external_id else "partner"
+        raise APIError(404, "not_found", str(exc), [{"field": field, "message": str(exc)}]) from None
+    except ValueError as exc:
+        raise APIError(
+            422, "validation_error", str(exc), [{"field": "partner", "message": str(exc)}]
+        ) from None
+    return feedback.describe(row), 201 if created else 200
+
+
+@bp.get("/institutions/<external_id>/feedback")
+@speaker_required
+def list_feedback(external_id: str):
+    return {"items": [feedback.describe(row) for row in feedback.of_institution(db_session(), external_id)]}
 
 
 def _cards(institutions: list) -> list[dict]:

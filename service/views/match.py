@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, current_app, request
 
+from matcher import feedback
 from matcher.matching import MatchRequest, find_partners, present
 from matcher.registry import contacts
 from service.auth import audit_contacts, may_see_contacts
@@ -24,6 +27,12 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     """Answer a match request with suggestions and what index answered it."""
     res = resources()
     index = res.live.get()
+    if req.institution is not None:
+        # Partners the institution's staff marked as not relevant are not suggested again.
+        hidden = feedback.dismissed(db_session(), req.institution)
+        if hidden:
+            exclude = tuple(sorted({*req.filters.exclude, *hidden}))
+            req = dataclasses.replace(req, filters=dataclasses.replace(req.filters, exclude=exclude))
     query, suggestions = find_partners(db_session(), index, res.encoder, req, res.ranking)
     manifest = index.manifest
     answer = {

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from service import create_app
-from tests.conftest import SMALL, small_cards
+from tests.conftest import SMALL, bearer, small_cards
 
 
 def test_import_jsonl_creates_then_reports_unchanged(client):
@@ -130,49 +130,31 @@ PERSONAL = {"person", "email", "phone"}
 
 
 @pytest.fixture
-def guarded(tmp_path):
-    """An app with an admin token and one contact-reader token, the small fiszki imported and indexed."""
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-            "INDEX_DIR": str(tmp_path),
-            "ENCODER": "hashing",
-            "ADMIN_TOKEN": "s3cret",
-            "CONTACT_TOKENS": ("portal-1", "portal-2"),
-        }
-    )
-    client = app.test_client()
-    admin = {"Authorization": "Bearer s3cret"}
-    assert client.post("/institutions:import", data=SMALL.read_bytes(), headers=admin).status_code == 200
-    assert client.post("/admin/reindex", headers=admin).status_code == 200
-    return client
-
-
-def _as(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
+def guarded(api):
+    return api
 
 
 @pytest.mark.parametrize("token", [None, "wrong", "portal-1x"])
 def test_personal_contact_data_is_hidden_from_the_public(guarded, token):
-    card = guarded.get("/institutions/T-001", headers=_as(token)).json
+    card = guarded.get("/institutions/T-001", headers=bearer(token)).json
     assert card["contact"] == {"www": "https://t1.example.pl"}
-    for item in guarded.get("/institutions", headers=_as(token)).json["items"]:
+    for item in guarded.get("/institutions", headers=bearer(token)).json["items"]:
         assert not PERSONAL & set(item["contact"])
-    for r in guarded.post("/match", json={"institution": "T-001"}, headers=_as(token)).json["results"]:
+    for r in guarded.post("/match", json={"institution": "T-001"}, headers=bearer(token)).json["results"]:
         assert set(r["institution"]["contact"]) == {"www"}
         assert r["institution"]["contact"]["www"].startswith("https://t")
 
 
 @pytest.mark.parametrize("token", ["s3cret", "portal-1", "portal-2"])
 def test_admin_and_contact_readers_see_personal_contact_data(guarded, token):
-    card = guarded.get("/institutions/T-001", headers=_as(token)).json
+    card = guarded.get("/institutions/T-001", headers=bearer(token)).json
     assert card["contact"] == {
         "person": "Anna Kowalska",
         "email": "kontakt1@szkola.example.pl",
         "phone": "+48 600 100 200",
         "www": "https://t1.example.pl",
     }
-    results = guarded.get("/institutions/T-001/suggestions", headers=_as(token)).json["results"]
+    results = guarded.get("/institutions/T-001/suggestions", headers=bearer(token)).json["results"]
     assert results
     for r in results:
         number = r["institution"]["external_id"].removeprefix("T-").lstrip("0")
@@ -180,7 +162,7 @@ def test_admin_and_contact_readers_see_personal_contact_data(guarded, token):
 
 
 def test_a_contact_reader_cannot_change_anything(guarded):
-    reader = _as("portal-1")
+    reader = bearer("portal-1")
     assert guarded.post("/institutions:import", data=SMALL.read_bytes(), headers=reader).status_code == 401
     assert guarded.delete("/institutions/T-001", headers=reader).status_code == 401
     assert guarded.post("/admin/reindex", headers=reader).status_code == 401
@@ -190,8 +172,8 @@ def test_a_contact_reader_cannot_change_anything(guarded):
 def test_showing_personal_contact_data_is_audited_without_the_token(guarded, caplog):
     with caplog.at_level("INFO", logger="matcher.audit"):
         guarded.get("/institutions/T-002")
-        guarded.get("/institutions/T-002", headers=_as("portal-2"))
-        guarded.post("/match", json={"institution": "T-001", "k": 3}, headers=_as("portal-2"))
+        guarded.get("/institutions/T-002", headers=bearer("portal-2"))
+        guarded.post("/match", json={"institution": "T-001", "k": 3}, headers=bearer("portal-2"))
     lines = [r.getMessage() for r in caplog.records if r.name == "matcher.audit"]
     assert len(lines) == 2  # the public read is not personal data
     assert "role=contact_reader" in lines[0] and "institutions=T-002" in lines[0]
@@ -225,7 +207,7 @@ def test_the_audit_log_can_go_to_a_file(tmp_path):
 
 
 def test_patch_changes_only_the_fields_given(guarded):
-    admin = _as("s3cret")
+    admin = bearer("s3cret")
     before = guarded.get("/institutions/T-004", headers=admin).json
     patch = {
         "offers": [*before["offers"], "Gry planszowe do wypożyczenia na ferie"],
@@ -252,7 +234,7 @@ def test_patch_changes_only_the_fields_given(guarded):
     ],
 )
 def test_a_bad_patch_is_refused_and_changes_nothing(guarded, patch, status, field):
-    admin = _as("s3cret")
+    admin = bearer("s3cret")
     before = guarded.get("/institutions/T-004", headers=admin).json
     response = guarded.patch("/institutions/T-004", json=patch, headers=admin)
     assert response.status_code == status
@@ -262,11 +244,11 @@ def test_a_bad_patch_is_refused_and_changes_nothing(guarded, patch, status, fiel
 
 def test_patch_needs_the_admin_and_an_existing_card(guarded):
     assert (
-        guarded.patch("/institutions/T-004", json={"name": "X" * 5}, headers=_as("portal-1")).status_code
+        guarded.patch("/institutions/T-004", json={"name": "X" * 5}, headers=bearer("portal-1")).status_code
         == 401
     )
     assert (
-        guarded.patch("/institutions/NO-SUCH", json={"name": "Nowa"}, headers=_as("s3cret")).status_code
+        guarded.patch("/institutions/NO-SUCH", json={"name": "Nowa"}, headers=bearer("s3cret")).status_code
         == 404
     )
-    assert guarded.patch("/institutions/T-004", data="[1]", headers=_as("s3cret")).status_code == 400
+    assert guarded.patch("/institutions/T-004", data="[1]", headers=bearer("s3cret")).status_code == 400

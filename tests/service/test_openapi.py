@@ -96,3 +96,7 @@ def test_contact_rules_are_documented(document):
     put = document["paths"]["/institutions/{external_id}"]["put"]
     assert put["security"] == [{"admin": []}, {"staff": []}]
     assert document["paths"]["/institutions:import"]["post"]["security"] == [{"admin": []}]
+    feedback = document["paths"]["/institutions/{external_id}/feedback"]["post"]
+    assert feedback["security"] == [{"admin": []}, {"staff": []}, {"contact_reader": []}]
+    verdict = document["components"]["schemas"]["Feedback"]["properties"]["verdict"]
+    assert set(verdict["enum"]) == {"useful", "contacted", "not_relevant"}

@@ -2,41 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from service import create_app
-from tests.conftest import SMALL, small_cards
-
-ADMIN = {"Authorization": "Bearer s3cret"}
-
-
-@pytest.fixture
-def staff_app(database_url, tmp_path):
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "INDEX_DIR": str(tmp_path / "index"),
-            "ENCODER": "hashing",
-            "ADMIN_TOKEN": "s3cret",
-            "AUTO_REINDEX": False,
-        }
-    )
-    client = app.test_client()
-    assert client.post("/institutions:import", data=SMALL.read_bytes(), headers=ADMIN).status_code == 200
-    assert client.post("/admin/reindex", headers=ADMIN).status_code == 200
-    return app
-
-
-@pytest.fixture
-def api(staff_app):
-    return staff_app.test_client()
-
-
-def issue(api, external_id: str, label: str = "sekretariat") -> tuple[int, dict[str, str]]:
-    response = api.post(f"/admin/institutions/{external_id}/tokens", json={"label": label}, headers=ADMIN)
-    assert response.status_code == 201, response.json
-    assert response.json["token"].startswith("mps_") and response.json["institution"] == external_id
-    return response.json["id"], {"Authorization": f"Bearer {response.json['token']}"}
+from tests.conftest import ADMIN, SMALL, small_cards
+from tests.conftest import issue_staff_token as issue
 
 
 def test_staff_change_their_own_card_and_nothing_else(api):
@@ -89,24 +56,24 @@ def test_tokens_go_with_their_institution_and_unknown_ids_are_404(api):
     assert bad.status_code == 422 and bad.json["error"]["fields"][0]["field"] == "label"
 
 
-def test_only_a_hash_of_the_token_is_stored(staff_app, api):
+def test_only_a_hash_of_the_token_is_stored(secured_app, api):
     _, staff = issue(api, "T-004")
     token = staff["Authorization"].removeprefix("Bearer ")
     from matcher.models import StaffToken
 
-    with staff_app.app_context():
-        session = staff_app.extensions["matcher"].sessions()
+    with secured_app.app_context():
+        session = secured_app.extensions["matcher"].sessions()
         stored = [row.token_hash for row in session.query(StaffToken)]
         session.close()
     assert stored and token not in stored and all(len(h) == 64 for h in stored)
 
 
-def test_cli_issues_lists_and_revokes_tokens(staff_app):
-    runner = staff_app.test_cli_runner()
+def test_cli_issues_lists_and_revokes_tokens(secured_app):
+    runner = secured_app.test_cli_runner()
     issued = runner.invoke(args=["token", "issue", "T-006", "--label", "Jan z pracowni"])
     assert issued.exit_code == 0, issued.output
     token = issued.output.strip().rsplit(" ", 1)[1]
-    client = staff_app.test_client()
+    client = secured_app.test_client()
     staff = {"Authorization": f"Bearer {token}"}
     assert (
         client.patch(
