@@ -1,7 +1,8 @@
 """Staff tokens: who may keep which institution's card current (no Flask).
 
 An admin issues a token for an institution's staff; with it they read contact data like a
-portal back end, and change their own card (replace or patch it), nothing else. A token is
+portal back end, and change their own card (replace or patch it), nothing else. A token
+expires (a year by default) and can be revoked at any time. A token is
 32 random bytes; the database keeps only its SHA-256, so a leaked database leaks no token.
 """
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matcher.models import Institution, StaffToken, utcnow
@@ -25,15 +27,30 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, external_id: str, label: str) -> tuple[StaffToken, str]:
-    """Create a token for an institution's staff; returns the row and the token (shown once).
+# A staff token lasts this long unless the admin asks otherwise: people change jobs.
+DEFAULT_DAYS = 365
+MAX_DAYS = 3 * 365
+
+
+def issue_token(
+    session: Session, external_id: str, label: str, days: int = DEFAULT_DAYS
+) -> tuple[StaffToken, str]:
+    """A new token for an institution's staff, valid for `days`: the row and the token (shown once).
 
     Raises:
         NotFound: no such institution.
+        ValueError: `days` outside 1..MAX_DAYS.
     """
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"a staff token lasts 1 to {MAX_DAYS} days")
     institution = get_institution(session, external_id)
     token = PREFIX + secrets.token_urlsafe(32)
-    row = StaffToken(institution_id=institution.id, token_hash=_digest(token), label=label)
+    row = StaffToken(
+        institution_id=institution.id,
+        token_hash=_digest(token),
+        label=label,
+        expires_at=utcnow() + timedelta(days=days),
+    )
     session.add(row)
     session.commit()
     return row, token
@@ -67,7 +84,11 @@ def staff_institution(session: Session, token: str) -> str | None:
     return session.scalar(
         select(Institution.external_id)
         .join(StaffToken, StaffToken.institution_id == Institution.id)
-        .where(StaffToken.token_hash == _digest(token), StaffToken.revoked_at.is_(None))
+        .where(
+            StaffToken.token_hash == _digest(token),
+            StaffToken.revoked_at.is_(None),
+            or_(StaffToken.expires_at.is_(None), StaffToken.expires_at > utcnow()),
+        )
     )
 
 
@@ -79,4 +100,5 @@ def describe(row: StaffToken) -> dict[str, Any]:
         "label": row.label,
         "created_at": row.created_at.isoformat() if row.created_at else None,
         "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
     }

@@ -322,12 +322,13 @@ def token_group() -> None:
 @token_group.command("issue")
 @click.argument("external_id")
 @click.option("--label", default="staff", help="Whose token it is, e.g. 'sekretariat, Anna Nowak'.")
+@click.option("--days", default=365, show_default=True, help="How long the token lasts (at most 3 years).")
 @with_appcontext
-def token_issue_command(external_id: str, label: str) -> None:
+def token_issue_command(external_id: str, label: str, days: int) -> None:
     """Issue a staff token for EXTERNAL_ID and print it (it is shown only this once)."""
     try:
-        row, token = issue_token(db_session(), external_id, label)
-    except NotFound as exc:
+        row, token = issue_token(db_session(), external_id, label, days)
+    except (NotFound, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"token {row.id} for {external_id} ({label}): {token}")
 

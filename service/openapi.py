@@ -17,7 +17,7 @@ from marshmallow import fields
 
 from matcher.cards import CategoryField, FiszkaSchema, UnitField, UnitSchema
 from matcher.typology import CATEGORIES, SCOPES, TARGET_GROUPS, THEMES
-from service.schemas import FeedbackIn, FiltersIn, MatchIn, OneOrMany, SuggestionsArgsIn
+from service.schemas import FeedbackIn, FiltersIn, MatchIn, OneOrMany, SuggestionsArgsIn, TokenIn
 
 _STRING = {"type": "string"}
 _OBJECT = {"type": "object", "additionalProperties": True}
@@ -392,7 +392,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                 "admin",
                 (201, "The token and its id.", _OBJECT),
                 (404, 422),
-                body=_json({"type": "object", "properties": {"label": {"type": "string", "maxLength": 200}}}),
+                body=_json(_ref("StaffTokenRequest")),
                 params=[_ID],
                 admin=True,
             ),
@@ -481,6 +481,7 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
         ("Filters", FiltersIn, "Applied before the list is cut to k; a sector filter lifts the quota."),
         ("MatchRequest", MatchIn, "Exactly one of `institution` and `query`."),
         ("Feedback", FeedbackIn, "useful or contacted (a good suggestion), or not_relevant."),
+        ("StaffTokenRequest", TokenIn, "Whose token it is, and for how many days it lasts."),
     ):
         spec.components.schema(name, {"description": description}, schema=schema)
     for name, component in (

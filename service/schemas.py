@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from matcher import access
 from matcher.cards import CategoryField, flatten_errors
 from matcher.feedback import VERDICTS
 from matcher.matching import MatchRequest
@@ -96,6 +97,15 @@ class FeedbackIn(Schema):
     partner = fields.String(required=True, validate=validate.Length(1, 64))
     verdict = fields.String(required=True, validate=validate.OneOf(sorted(VERDICTS)))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class TokenIn(Schema):
+    """Body of POST /admin/institutions/<id>/tokens."""
+
+    label = fields.String(load_default="staff", validate=validate.Length(max=200))
+    days = fields.Integer(
+        load_default=access.DEFAULT_DAYS, strict=True, validate=validate.Range(1, access.MAX_DAYS)
+    )
 
 
 def load(schema: Schema, data: Any) -> dict[str, Any]:

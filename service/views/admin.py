@@ -9,6 +9,7 @@ from matcher.index import IndexMismatch, IndexMissing, index_status
 from service.auth import admin_required
 from service.errors import APIError
 from service.openapi import build_spec
+from service.schemas import TokenIn, load
 from service.state import db_session, resources
 
 bp = Blueprint("admin", __name__)
@@ -42,16 +43,8 @@ def _refresh(res) -> dict:
 @admin_required
 def issue(external_id: str):
     """Issue a staff token for an institution; the answer is the only place the token appears."""
-    body = request.get_json(silent=True) or {}
-    label = body.get("label", "") if isinstance(body, dict) else None
-    if not isinstance(label, str) or len(label) > 200:
-        raise APIError(
-            422,
-            "validation_error",
-            "label must be a text of at most 200 characters.",
-            [{"field": "label", "message": "A text of at most 200 characters."}],
-        )
-    row, token = issue_token(db_session(), external_id, label.strip() or "staff")
+    data = load(TokenIn(), request.get_json(silent=True) or {})
+    row, token = issue_token(db_session(), external_id, data["label"].strip() or "staff", data["days"])
     return {**describe(row), "token": token}, 201
 
 
