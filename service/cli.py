@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         benchmark_command,
         model_group,
         token_group,
+        network_command,
     )
     for command in commands:
         app.cli.add_command(command)
@@ -312,6 +313,49 @@ def tune_command(
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(json.dumps({"weights": tuned.weights.as_dict()}, indent=2), encoding="utf-8")
     click.echo(f"weights written to {output}; serve them with MATCHER_RANKING_CONFIG={output}")
+
+
+@click.command("network")
+@click.option(
+    "--powiat", "powiat_teryt", default=None, help="Only the institutions of this powiat (4-digit TERYT)."
+)
+@click.option(
+    "--k", default=5, show_default=True, type=click.IntRange(1, 100), help="Suggestions per institution."
+)
+@click.option("--lang", default="pl", show_default=True, type=click.Choice(["pl", "en"]))
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="reports/suggestions.csv",
+    show_default=True,
+    help="Every institution's suggestions: .csv (one pair a row, for a spreadsheet) or .jsonl.",
+)
+@with_appcontext
+def network_command(powiat_teryt: str | None, k: int, lang: str, output: str) -> None:
+    """Suggest partners for every institution and compare them with today's partnerships."""
+    import csv
+
+    from matcher.network import suggest_all, summary
+
+    res = resources()
+    index = res.live.get()
+    pairs = list(suggest_all(db_session(), index, res.encoder, k, powiat_teryt, res.ranking, lang))
+    if not pairs:
+        raise click.ClickException(
+            f"no indexed institutions{' in powiat ' + powiat_teryt if powiat_teryt else ''}"
+        )
+    rows = [pair.row(lang) for pair in pairs]
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        if path.suffix == ".jsonl":
+            fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        else:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    click.echo(json.dumps(summary(index, pairs, powiat_teryt), indent=2, ensure_ascii=False))
+    click.echo(f"{len(rows)} suggestions written to {output}")
 
 
 @click.group("token")
