@@ -147,6 +147,13 @@ def run_command(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
+def _output_option(default: str, help_text: str | None = None):
+    """The --output option of a command that writes a report."""
+    return click.option(
+        "--output", type=click.Path(dir_okay=False), default=default, show_default=True, help=help_text
+    )
+
+
 def _labelled_options(command):
     """Options shared by the commands that run the labelled set."""
     options = [
@@ -225,9 +232,7 @@ def _labelled_world(
     default=str(PROJECT_ROOT / "seed_data" / "eval" / "embedding_dev_pl.json"),
     help="Also score the encoder on this retrieval dev set ('' to skip).",
 )
-@click.option(
-    "--output", type=click.Path(dir_okay=False), default="reports/evaluation.json", show_default=True
-)
+@_output_option("reports/evaluation.json")
 @with_appcontext
 def evaluate_command(
     queries_path, seed_dir, database, index_dir, labels, split, limit, ablations, embedding_dev, output
@@ -273,13 +278,7 @@ MIN_FEEDBACK_QUERIES = 5
 )
 @click.option("--split", default="dev", show_default=True, help="Learn on this split; report the others.")
 @click.option("--rounds", default=2, show_default=True, help="Passes over the weights.")
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False),
-    default="reports/ranking.json",
-    show_default=True,
-    help="Where the learned overrides go (use as MATCHER_RANKING_CONFIG).",
-)
+@_output_option("reports/ranking.json", "Where the learned overrides go (use as MATCHER_RANKING_CONFIG).")
 @with_appcontext
 def tune_command(
     queries_path, seed_dir, database, index_dir, labels, feedback, split, rounds, output
@@ -323,12 +322,9 @@ def tune_command(
     "--k", default=5, show_default=True, type=click.IntRange(1, 100), help="Suggestions per institution."
 )
 @click.option("--lang", default="pl", show_default=True, type=click.Choice(["pl", "en"]))
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False),
-    default="reports/suggestions.csv",
-    show_default=True,
-    help="Every institution's suggestions: .csv (one pair a row, for a spreadsheet) or .jsonl.",
+@_output_option(
+    "reports/suggestions.csv",
+    "Every institution's suggestions: .csv (one pair a row, for a spreadsheet) or .jsonl.",
 )
 @with_appcontext
 def network_command(powiat_teryt: str | None, k: int, lang: str, output: str) -> None:
