@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.cards import validate_card
@@ -300,8 +300,17 @@ def list_institutions(
         query = query.where(Institution.category == category)
     if powiat_teryt:
         query = query.where(Institution.powiat_teryt == powiat_teryt)
-    if search:
-        query = query.where(Institution.name.ilike(f"%{search}%"))
+    for word in (search or "").split():
+        # Every word must appear in the name, the description or the town (any case); the
+        # caller's % and _ are literal characters, not wildcards.
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Institution.name.ilike(pattern, escape="\\"),
+                Institution.description.ilike(pattern, escape="\\"),
+                Institution.town.ilike(pattern, escape="\\"),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
         query.order_by(Institution.external_id).offset(offset).limit(limit).options(*_WHOLE_CARD)

@@ -314,7 +314,12 @@ def _operations() -> dict[str, dict[str, dict]]:
                         "Only this category.",
                     ),
                     _param("powiat_teryt", "query", _STRING, "Only this powiat (4-digit TERYT)."),
-                    _param("q", "query", _STRING, "Words in the name or description."),
+                    _param(
+                        "q",
+                        "query",
+                        _STRING,
+                        "Words that must all appear in the name, description or town (any case).",
+                    ),
                     _param(
                         "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, ""
                     ),

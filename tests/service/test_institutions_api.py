@@ -112,6 +112,22 @@ def test_list_filters_and_paginates(client):
     assert client.get("/institutions?offset=x").status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("robotyki", {"T-006"}),  # in the description
+        ("wieliczce technikum", {"T-001"}),  # every word, each anywhere
+        ("zakopane", {"T-008"}),  # the town, any case
+        ("%", set()),  # % is a character, not a wildcard
+        ("szko_a", set()),  # so is _ (as a wildcard it would find every "Szkoła")
+    ],
+)
+def test_list_search_matches_every_word_in_name_description_or_town(client, q, found):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    items = client.get("/institutions", query_string={"q": q}).json["items"]
+    assert {i["external_id"] for i in items} == found
+
+
 def test_body_over_the_size_limit_is_a_413(tmp_path):
     app = create_app(
         {
