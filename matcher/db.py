@@ -22,9 +22,15 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            # SQLite's own lower() folds only ASCII; case-insensitive search needs Ł -> ł too.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

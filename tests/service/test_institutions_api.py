@@ -118,6 +118,7 @@ def test_list_filters_and_paginates(client):
         ("robotyki", {"T-006"}),  # in the description
         ("wieliczce technikum", {"T-001"}),  # every word, each anywhere
         ("zakopane", {"T-008"}),  # the town, any case
+        ("POLITECHNIKA MAŁOPOLSKA", {"T-007"}),  # Polish letters fold too (SQLite folds only ASCII)
         ("%", set()),  # % is a character, not a wildcard
         ("szko_a", set()),  # so is _ (as a wildcard it would find every "Szkoła")
     ],
