@@ -61,7 +61,9 @@ class Refresher:
         with self._state_lock:
             self._wanted = True
             self._idle.clear()
-            if self._worker is None or not self._worker.is_alive():
+            # The worker clears `_worker` under this lock as it quits, so a request never
+            # counts on a worker that has already decided to stop.
+            if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="index-refresh", daemon=True)
                 self._worker.start()
 
@@ -87,13 +89,21 @@ class Refresher:
         }
 
     def _run(self) -> None:
-        while True:
+        try:
+            while True:
+                with self._state_lock:
+                    if not self._wanted:
+                        self._worker = None
+                        self._idle.set()
+                        return
+                    self._wanted = False
+                self._refresh_once(retries=1)
+        except BaseException:
+            # Only a dying interpreter gets here (failed builds are caught); the next request starts afresh.
             with self._state_lock:
-                if not self._wanted:
-                    self._idle.set()
-                    return
-                self._wanted = False
-            self._refresh_once(retries=1)
+                self._worker = None
+                self._idle.set()
+            raise
 
     def _refresh_once(self, retries: int) -> None:
         session = self._res.sessions()

@@ -123,3 +123,23 @@ def test_a_failed_background_build_is_reported_and_the_old_index_serves(seeded, 
     assert status["stale"] is True and status["loaded"]["generation"] == generation
     assert status["refresh"]["last_error"] == "RuntimeError: disk full"
     assert client.post("/match", json={"institution": "T-004"}).status_code == 200
+
+
+def test_requests_from_many_threads_end_in_one_current_index(seeded, app, client):
+    import threading
+
+    refresher = app.extensions["matcher"].refresher
+    card = small_cards()[4]
+    card["offers"].append("Konsultacje z matematyki dla maturzystów z innych szkół")
+    client.put("/institutions/T-005", json=card)  # stale now; AUTO_REINDEX is off in this app
+    builds = refresher.builds
+    threads = [threading.Thread(target=refresher.request) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    status = _refreshed(app, client)
+    assert status["stale"] is False and status["refresh"]["pending"] is False
+    assert 1 <= refresher.builds - builds <= 2  # the 20 requests folded into one or two builds
+    refresher.request()  # and a request after the worker quit starts a new one
+    assert refresher.wait(timeout=60) and refresher.builds - builds <= 2  # current: nothing to build
