@@ -54,8 +54,10 @@ class _Targets:
     def __init__(self, lists: list[np.ndarray]) -> None:
         # An empty unit holds one placeholder so every unit keeps a slot in the flat array.
         flat = np.concatenate([ids if len(ids) else np.array([-1]) for ids in lists] or [np.zeros(0)])
-        self.placeholder = flat < 0
-        self.distinct, self.inverse = np.unique(np.where(self.placeholder, 0, flat), return_inverse=True)
+        placeholder = flat < 0
+        self.distinct, inverse = np.unique(np.where(placeholder, 0, flat), return_inverse=True)
+        # Placeholders point one past the distinct lemmas: at a column that is always 0.
+        self.inverse = np.where(placeholder, len(self.distinct), inverse.ravel())
         self.starts = np.r_[0, np.cumsum([max(len(ids), 1) for ids in lists])[:-1]].astype(np.int64)
         self.empty = np.array([len(ids) == 0 for ids in lists], dtype=bool)
 
@@ -128,10 +130,12 @@ class TermModel:
             [self.vectors[i] if i is not None else extra[w] for w, i in zip(words, known, strict=True)]
         )
         weight = np.array([self.idf[i] if i is not None else self.unseen_idf for i in known], np.float32)
-        sims = (matrix @ self.vectors[target.distinct].T)[:, target.inverse]
-        sims = np.clip((sims - sharpen) / (1 - sharpen), 0, 1)
-        sims[:, target.placeholder] = 0
-        best = np.maximum.reduceat(sims, target.starts, axis=1)
+        # Word pairs are scored once per distinct lemma, then spread over the lemmas' occurrences.
+        closeness = np.zeros((len(words), len(target.distinct) + 1), np.float32)
+        np.clip(
+            (matrix @ self.vectors[target.distinct].T - sharpen) / (1 - sharpen), 0, 1, out=closeness[:, :-1]
+        )
+        best = np.maximum.reduceat(closeness[:, target.inverse], target.starts, axis=1)
         for row, ws in enumerate(per_text):
             if ws:
                 rows = [row_of[w] for w in ws]
