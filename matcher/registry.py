@@ -300,7 +300,7 @@ def list_institutions(
         query = query.where(Institution.category == category)
     if powiat_teryt:
         query = query.where(Institution.powiat_teryt == powiat_teryt)
-    for word in (search or "").split():
+    for word in dict.fromkeys((search or "").split()):
         # Every word must appear in the name, the description or the town (any case); the
         # caller's % and _ are literal characters, not wildcards.
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -317,8 +317,8 @@ def _operations() -> dict[str, dict[str, dict]]:
                     _param(
                         "q",
                         "query",
-                        _STRING,
-                        "Words that must all appear in the name, description or town (any case).",
+                        {"type": "string", "maxLength": 200},
+                        "Up to 10 words that must all appear in the name, description or town (any case).",
                     ),
                     _param(
                         "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, ""

@@ -49,7 +49,7 @@ def index():
         db_session(),
         category=args.get("category"),
         powiat_teryt=args.get("powiat_teryt"),
-        search=args.get("q"),
+        search=_search_arg(),
         offset=offset,
         limit=limit,
     )
@@ -177,6 +177,29 @@ def _cards(institutions: list) -> list[dict]:
     if personal:
         audit_contacts(i.external_id for i in institutions if has_personal_contact(i))
     return [InstitutionOut.dump(i, personal) for i in institutions]
+
+
+# A catalogue search is a few words; more would only make a slower query (and SQLite has a
+# limit on how deep a query may nest).
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 10
+
+
+def _search_arg() -> str | None:
+    text = request.args.get("q")
+    if text is not None and (len(text) > MAX_SEARCH_CHARS or len(set(text.split())) > MAX_SEARCH_WORDS):
+        raise APIError(
+            422,
+            "validation_error",
+            "q is too long.",
+            [
+                {
+                    "field": "q",
+                    "message": f"At most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters.",
+                }
+            ],
+        )
+    return text
 
 
 def _json_object() -> dict:

@@ -129,6 +129,23 @@ def test_list_search_matches_every_word_in_name_description_or_town(client, q, f
     assert {i["external_id"] for i in items} == found
 
 
+@pytest.mark.parametrize(
+    ("q", "status"),
+    [
+        (" ".join(["a"] * 60), 200),  # many repeats of one word are one word
+        (" ".join(f"w{i}" for i in range(11)), 422),
+        (" ".join(f"w{i}" for i in range(2000)), 422),
+        ("x" * 201, 422),
+    ],
+)
+def test_an_overlong_search_is_a_422_on_q(client, q, status):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    response = client.get("/institutions", query_string={"q": q})
+    assert response.status_code == status
+    if status == 422:
+        assert response.json["error"]["fields"][0]["field"] == "q"
+
+
 def test_body_over_the_size_limit_is_a_413(tmp_path):
     app = create_app(
         {
