@@ -8,6 +8,7 @@ on which `tune_weights` learns the weights of the score parts.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.evaluation import LabelledQuery
+from matcher.matching import MatchRequest
 from matcher.models import Feedback, Institution, utcnow
 from matcher.registry import get_institution
 
@@ -79,6 +81,17 @@ def dismissed(session: Session, external_id: str) -> tuple[str, ...]:
         .order_by(partner.c.external_id)
     )
     return tuple(rows.scalars())
+
+
+def without_dismissed(session: Session, request: MatchRequest) -> MatchRequest:
+    """An institution's request with the partners its staff marked as not relevant excluded."""
+    if request.institution is None:
+        return request
+    hidden = dismissed(session, request.institution)
+    if not hidden:
+        return request
+    exclude = tuple(sorted({*request.filters.exclude, *hidden}))
+    return dataclasses.replace(request, filters=dataclasses.replace(request.filters, exclude=exclude))
 
 
 def labelled_queries(session: Session) -> list[LabelledQuery]:

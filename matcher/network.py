@@ -24,7 +24,6 @@ from matcher.geo import distance_km
 from matcher.index import PartnerIndex
 from matcher.matching import MatchRequest, find_partners, present
 from matcher.profiles import Profile
-from matcher.ranking import Filters
 from matcher.typology import CATEGORIES, is_undervalued, label
 
 
@@ -75,8 +74,7 @@ def suggest_all(
     for external_id, profile in sorted(index.profiles.items()):
         if powiat_teryt and profile.powiat_teryt != powiat_teryt:
             continue
-        hidden = feedback.dismissed(session, external_id)
-        request = MatchRequest(institution=external_id, k=k, filters=Filters(exclude=hidden))
+        request = feedback.without_dismissed(session, MatchRequest(institution=external_id, k=k))
         query, suggestions = find_partners(session, index, encoder, request, config)
         for rank, suggestion in enumerate(suggestions, start=1):
             shown = present(query, suggestion, lang=lang, voice="third")

@@ -342,11 +342,8 @@ class Ranker:
         """
         layout, mask = self.layout, np.ones(self.layout.n, dtype=bool)
         origin = (me.lat, me.lon) if me is not None else f.near
-        if me is not None:
-            for external_id in self.excluded(me):
-                if external_id in layout.position:
-                    mask[layout.position[external_id]] = False
-        for external_id in f.exclude:
+        never = (self.excluded(me) if me is not None else set()) | set(f.exclude)
+        for external_id in never:
             if external_id in layout.position:
                 mask[layout.position[external_id]] = False
         if f.category:

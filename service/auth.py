@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import current_app, g, request
 
@@ -90,6 +91,16 @@ def may_edit(external_id: str) -> bool:
 def may_see_contacts() -> bool:
     """Whether this request may read personal contact data (persons, e-mails, phones)."""
     return caller_role() != "public"
+
+
+def reveal_contacts(records: dict[str, Any]) -> bool:
+    """Whether this caller sees personal contact data; if so, audit the records (by id) that hold any."""
+    personal = may_see_contacts()
+    if personal:
+        audit_contacts(
+            i for i, r in records.items() if any((r.contact_person, r.contact_email, r.contact_phone))
+        )
+    return personal
 
 
 def audit_contacts(external_ids: Iterable[str]) -> None:

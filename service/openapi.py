@@ -239,6 +239,8 @@ def _operations() -> dict[str, dict[str, dict]]:
     flag = {"type": "boolean", "default": False}
     # Feedback on one institution's suggestions: the admin, its staff, or a portal back end.
     speakers: dict[str, Any] = {"params": [_ID], "admin": True, "also": ("staff", "contact_reader")}
+    # Admin operations on one institution.
+    by_admin: dict[str, Any] = {"params": [_ID], "admin": True}
 
     def write(summary: str, ok: tuple, params: list | None = None, staff: bool = False) -> dict[str, Any]:
         """A write of one card: by the admin, or with `staff` also by that institution's staff."""
@@ -398,16 +400,14 @@ def _operations() -> dict[str, dict[str, dict]]:
                 (201, "The token and its id.", _OBJECT),
                 (404, 422),
                 body=_json(_ref("StaffTokenRequest")),
-                params=[_ID],
-                admin=True,
+                **by_admin,
             ),
             "get": _op(
                 "An institution's staff tokens (never the tokens themselves)",
                 "admin",
                 (200, "Tokens, revoked ones included.", _OBJECT),
                 (404,),
-                params=[_ID],
-                admin=True,
+                **by_admin,
             ),
         },
         "/admin/tokens/{token_id}": {

@@ -194,10 +194,5 @@ def contact_of(record: Any, personal: bool) -> dict[str, str | None]:
     return contact
 
 
-def has_personal_contact(record: Any) -> bool:
-    """Whether a record holds any personal contact data (what the audit log records)."""
-    return any((record.contact_person, record.contact_email, record.contact_phone))
-
-
 def _unit(unit) -> dict[str, Any] | str:
     return {"title": unit.title, "description": unit.description} if unit.description else unit.title

@@ -16,21 +16,13 @@ from matcher.registry import (
     parse_import,
     upsert_card,
 )
-from service.auth import (
-    admin_required,
-    audit_contacts,
-    caller_role,
-    editor_required,
-    may_see_contacts,
-    speaker_required,
-)
+from service.auth import admin_required, caller_role, editor_required, reveal_contacts, speaker_required
 from service.errors import APIError
 from service.refresh import refreshing
 from service.schemas import (
     FeedbackIn,
     InstitutionOut,
     SuggestionsArgsIn,
-    has_personal_contact,
     load,
     match_request,
 )
@@ -88,13 +80,11 @@ def create():
 @refreshing
 def replace(external_id: str):
     body = _json_object()
-    if body.setdefault("external_id", external_id) != external_id:
-        raise APIError(
-            409,
-            "conflict",
-            "external_id in the body differs from the path.",
-            [{"field": "external_id", "message": "Must equal the id in the path."}],
-        )
+    _same_id(
+        body.setdefault("external_id", external_id),
+        external_id,
+        "external_id in the body differs from the path.",
+    )
     institution, created = upsert_card(db_session(), body)
     return _cards([institution])[0], 201 if created else 200
 
@@ -105,13 +95,7 @@ def replace(external_id: str):
 def update(external_id: str):
     """Change only the fields given (a JSON merge patch); the rest of the card stays as stored."""
     patch = _json_object()
-    if patch.get("external_id", external_id) != external_id:
-        raise APIError(
-            409,
-            "conflict",
-            "external_id cannot be changed by PATCH.",
-            [{"field": "external_id", "message": "Must equal the id in the path."}],
-        )
+    _same_id(patch.get("external_id", external_id), external_id, "external_id cannot be changed by PATCH.")
     session = db_session()
     stored = InstitutionOut.dump(get_institution(session, external_id), with_contact=True)
     stored.pop("updated_at")
@@ -171,11 +155,17 @@ def list_feedback(external_id: str):
     return {"items": [feedback.describe(row) for row in feedback.of_institution(db_session(), external_id)]}
 
 
+def _same_id(given: object, external_id: str, message: str) -> None:
+    """A 409 when a body names another institution than its path."""
+    if given != external_id:
+        raise APIError(
+            409, "conflict", message, [{"field": "external_id", "message": "Must equal the id in the path."}]
+        )
+
+
 def _cards(institutions: list) -> list[dict]:
     """Cards as this caller may see them; showing personal contact data is audited."""
-    personal = may_see_contacts()
-    if personal:
-        audit_contacts(i.external_id for i in institutions if has_personal_contact(i))
+    personal = reveal_contacts({i.external_id: i for i in institutions})
     return [InstitutionOut.dump(i, personal) for i in institutions]
 
 

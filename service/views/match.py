@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from flask import Blueprint, current_app, request
 
 from matcher import feedback
 from matcher.matching import MatchRequest, find_partners, present
 from matcher.registry import contacts
-from service.auth import audit_contacts, may_see_contacts
-from service.schemas import MatchIn, contact_of, has_personal_contact, load, match_request
+from service.auth import reveal_contacts
+from service.schemas import MatchIn, contact_of, load, match_request
 from service.state import db_session, resources
 
 bp = Blueprint("match", __name__)
@@ -27,12 +25,8 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     """Answer a match request with suggestions and what index answered it."""
     res = resources()
     index = res.live.get()
-    if req.institution is not None:
-        # Partners the institution's staff marked as not relevant are not suggested again.
-        hidden = feedback.dismissed(db_session(), req.institution)
-        if hidden:
-            exclude = tuple(sorted({*req.filters.exclude, *hidden}))
-            req = dataclasses.replace(req, filters=dataclasses.replace(req.filters, exclude=exclude))
+    # Partners the institution's staff marked as not relevant are not suggested again.
+    req = feedback.without_dismissed(db_session(), req)
     query, suggestions = find_partners(db_session(), index, res.encoder, req, res.ranking)
     manifest = index.manifest
     answer = {
@@ -57,11 +51,9 @@ def _with_contacts(results: list[dict]) -> list[dict]:
     the same rule as on the cards, and showing them is audited.
     """
     stored = contacts(db_session(), (r["institution"]["external_id"] for r in results))
-    personal = may_see_contacts()
+    personal = reveal_contacts(stored)
     for r in results:
         record = stored.get(r["institution"]["external_id"])
         if record is not None:
             r["institution"]["contact"] = contact_of(record, personal)
-    if personal:
-        audit_contacts(i for i, record in stored.items() if has_personal_contact(record))
     return results
