@@ -279,6 +279,11 @@ def measure(system: System, queries: list[LabelledQuery], index: PartnerIndex) -
     summary["latency_ms_p95"] = float(np.percentile(latencies, 95)) if latencies else 0.0
     summary["queries"] = len(queries)
     summary["ndcg@10_ci95_low"], summary["ndcg@10_ci95_high"] = bootstrap_ci([r["ndcg@10"] for r in rows])
+    # Partners for an institution and free-text searches are different tasks: report each.
+    for kind, of_kind in (("institution", True), ("search", False)):
+        picked = [r["ndcg@10"] for r, q in zip(rows, queries, strict=True) if bool(q.institution) == of_kind]
+        summary[f"ndcg@10_{kind}"] = statistics.fmean(picked) if picked else None
+        summary[f"queries_{kind}"] = len(picked)
     return summary
 
 
@@ -366,6 +371,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"system nDCG@10 95% bootstrap interval over queries: "
             f"{system['ndcg@10_ci95_low']:.3f}-{system['ndcg@10_ci95_high']:.3f}"
         )
+        kinds = [
+            f"{label} {system[f'ndcg@10_{kind}']:.3f} ({system[f'queries_{kind}']} queries)"
+            for kind, label in (("institution", "partners for an institution"), ("search", "free-text search"))
+            if system.get(f"ndcg@10_{kind}") is not None
+        ]
+        lines.append("system nDCG@10 by query kind: " + ", ".join(kinds))
     if "embedding_dev" in report:
         lines.append("\n== encoder on the embedding dev set ==")
         for name, m in report["embedding_dev"].items():

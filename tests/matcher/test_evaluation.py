@@ -101,6 +101,13 @@ def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
         assert 0.0 <= metrics["ndcg@10"] <= 1.0
         assert 0.0 <= metrics["judged@10"] <= 1.0
     assert report["embedding_dev"][next(iter(report["embedding_dev"]))]["pl recall@5"] > 0
+    # Each query kind is reported on its own, and together they make up the overall mean.
+    system = report["all"]["systems"]["system"]
+    assert (system["queries_institution"], system["queries_search"]) == (2, 1)
+    overall = (2 * system["ndcg@10_institution"] + system["ndcg@10_search"]) / 3
+    assert system["ndcg@10"] == pytest.approx(overall)
+    assert report["dev"]["systems"]["system"]["ndcg@10_search"] is None
+    assert "system nDCG@10 by query kind: partners for an institution" in result.output
 
 
 def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):
