@@ -373,7 +373,10 @@ def format_report(report: dict[str, Any]) -> str:
         )
         kinds = [
             f"{label} {system[f'ndcg@10_{kind}']:.3f} ({system[f'queries_{kind}']} queries)"
-            for kind, label in (("institution", "partners for an institution"), ("search", "free-text search"))
+            for kind, label in (
+                ("institution", "partners for an institution"),
+                ("search", "free-text search"),
+            )
             if system.get(f"ndcg@10_{kind}") is not None
         ]
         lines.append("system nDCG@10 by query kind: " + ", ".join(kinds))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from matcher.ranking import Suggestion
+from matcher.ranking import Standing, Suggestion
 from matcher.typology import CATEGORIES, COMPLEMENTARY, SCOPES, TARGET_GROUPS, THEMES, label
 
 _ORDER = (
@@ -85,6 +85,26 @@ def render(
     return " ".join(s for s in sentences if s) or words.say("nothing")
 
 
+def render_standing(standing: Standing, k: int, lang: str = "pl", voice: str = "third") -> str:
+    """One sentence on where a partner stands in the asker's suggestions, and why."""
+    words = _Wording(lang, standing.suggestion.profile.name, None, voice == "second")
+    if standing.status == "suggested":
+        return words.say("standing.suggested", position=standing.position, k=k)
+    if standing.status != "ranked":
+        return words.voiced(f"standing.{standing.status}")
+    last = standing.last_score
+    if last is not None and standing.suggestion.score > last:
+        # As good as the last listed, yet left out: the sector quota or the fair slot chose.
+        return words.say("standing.held_back", position=standing.position, k=k)
+    return words.say(
+        "standing.ranked",
+        position=standing.position,
+        k=k,
+        score=standing.suggestion.score,
+        last=f" ({words.say('standing.last', last=last)})" if last is not None else "",
+    )
+
+
 def _sim(row: dict) -> str:
     return f"{row['similarity']:.2f}" if row.get("similarity") is not None else "-"
 
@@ -133,6 +153,30 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "themes": "wspólne tematy: {labels}",
         "similar_profile": "Zbliżony profil działalności (podobieństwo {sim}).",
         "competition": "Uwaga: obie strony szukają podobnego wsparcia («{need}»), co obniża ocenę.",
+        "standing.suggested": "{theirs}: {position}. miejsce na liście {k} propozycji.",
+        "standing.ranked": (
+            "{theirs}: poza listą {k} propozycji; według wyniku ({score:.2f}) {position}. miejsce{last}."
+        ),
+        "standing.last": "ostatnia propozycja ma {last:.2f}",
+        "standing.held_back": (
+            "{theirs}: wynik wystarczający na listę {k} propozycji ({position}. miejsce według wyniku), "
+            "ale pierwszeństwo dostali inni przez limit wyników z jednego sektora lub miejsce dla "
+            "niedocenianego rodzaju partnera."
+        ),
+        "standing.existing_partner.second": (
+            "{theirs}: już Wasz partner, dlatego nie ma tej instytucji wśród propozycji."
+        ),
+        "standing.existing_partner.third": (
+            "{theirs}: już partner tej instytucji, dlatego nie ma jej wśród propozycji."
+        ),
+        "standing.excluded.second": (
+            "{theirs}: oznaczone przez Was jako nietrafiona propozycja, dlatego pomijane."
+        ),
+        "standing.excluded.third": (
+            "{theirs}: wyłączone z propozycji (np. oznaczone jako nietrafiona propozycja)."
+        ),
+        "standing.filtered.second": "{theirs}: nie spełnia filtrów zapytania.",
+        "standing.filtered.third": "{theirs}: nie spełnia filtrów zapytania.",
     },
     "en": {
         "nothing": "No strong reason beyond a general fit.",
@@ -167,6 +211,24 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "themes": "shared themes: {labels}",
         "similar_profile": "A similar profile of activity (similarity {sim}).",
         "competition": "Caution: both sides look for similar support («{need}»), which lowers the score.",
+        "standing.suggested": "{theirs}: number {position} of {k} suggestions.",
+        "standing.ranked": (
+            "{theirs} is not among the {k} suggestions: by its score ({score:.2f}) it is "
+            "number {position}{last}."
+        ),
+        "standing.last": "the last suggestion scores {last:.2f}",
+        "standing.held_back": (
+            "{theirs} scores well enough for the {k} suggestions (rank {position} by score), but the "
+            "limit of results from one sector or the slot for an undervalued partner kind went to others."
+        ),
+        "standing.existing_partner.second": "{theirs} is already your partner, so it is not suggested.",
+        "standing.existing_partner.third": (
+            "{theirs} is already a partner of this institution, so it is not suggested."
+        ),
+        "standing.excluded.second": "You marked {theirs} as not relevant, so it is not suggested.",
+        "standing.excluded.third": "{theirs} is excluded from the suggestions (e.g. marked as not relevant).",
+        "standing.filtered.second": "{theirs} does not pass the request's filters.",
+        "standing.filtered.third": "{theirs} does not pass the request's filters.",
     },
 }
 

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from embeddings import Encoder
 from matcher.config import DEFAULT_CONFIG, RankingConfig
-from matcher.explain import reasons, render
+from matcher.explain import reasons, render, render_standing
 from matcher.geo import find_place
 from matcher.index import PartnerIndex
 from matcher.models import Institution
 from matcher.profiles import Profile
-from matcher.ranking import TERM_SOURCES, Filters, Query, Ranker, Suggestion
+from matcher.ranking import TERM_SOURCES, Filters, Query, Ranker, Standing, Suggestion
 from matcher.registry import get_institution
 from matcher.vector_store import vectors_for
 
@@ -138,6 +138,43 @@ def find_partners(
         NotFound: the institution is unknown.
         BadRequest: the request cannot be answered (e.g. a distance filter with no origin).
     """
+    query = _query_of(session, index, encoder, request, config)
+    suggestions = Ranker(index, config).rank(query, request.filters, request.k)
+    return query, _still_stored(session, suggestions)
+
+
+def assess_partner(
+    session: Session,
+    index: PartnerIndex,
+    encoder: Encoder,
+    request: MatchRequest,
+    partner: str,
+    config: RankingConfig = DEFAULT_CONFIG,
+) -> tuple[Query, Standing]:
+    """How one institution scores as a partner for the requesting institution, and where it stands.
+
+    Answers "why is (or isn't) this partner suggested to us": the same score parts and
+    evidence as a suggestion, its place in the list of `request.k`, or why it is never listed.
+
+    Raises:
+        NotFound: either institution is unknown.
+        BadRequest: the partner is the institution itself, or not in the index yet.
+    """
+    if partner == request.institution:
+        raise BadRequest("partner", "An institution is not its own partner.")
+    get_institution(session, partner)
+    if partner not in index.profiles:
+        raise BadRequest(
+            "partner", f"{partner} is not in the index yet; it is listed after the next rebuild."
+        )
+    query = _query_of(session, index, encoder, request, config)
+    return query, Ranker(index, config).assess(query, request.filters, request.k, partner)
+
+
+def _query_of(
+    session: Session, index: PartnerIndex, encoder: Encoder, request: MatchRequest, config: RankingConfig
+) -> Query:
+    """The query of a request: the institution's units, or the search text with the place it names."""
     if encoder.id != index.encoder_id:
         raise BadRequest("encoder", f"index built with {index.encoder_id}, encoder is {encoder.id}")
     if request.institution is not None:
@@ -155,8 +192,7 @@ def find_partners(
             )
     if index.terms is not None and config.term_share > 0:
         query.lemma_vectors = _unseen_lemma_vectors(index, encoder, query)
-    suggestions = Ranker(index, config).rank(query, request.filters, request.k)
-    return query, _still_stored(session, suggestions)
+    return query
 
 
 def _unseen_lemma_vectors(index: PartnerIndex, encoder: Encoder, query: Query) -> dict[str, np.ndarray]:
@@ -184,4 +220,18 @@ def present(query: Query, suggestion: Suggestion, lang: str = "pl", voice: str =
         "score_parts": suggestion.parts,
         "reasons": rows,
         "explanation": render(rows, suggestion, lang=lang, voice=voice, asker=asker),
+    }
+
+
+def present_standing(
+    query: Query, standing: Standing, k: int, lang: str = "pl", voice: str = "third"
+) -> dict[str, Any]:
+    """A partner's standing as the API returns it: the suggestion's fields plus where it stands."""
+    return {
+        **present(query, standing.suggestion, lang=lang, voice=voice),
+        "status": standing.status,
+        "position": standing.position,
+        "k": k,
+        "last_suggested_score": standing.last_score,
+        "standing": render_standing(standing, k, lang=lang, voice=voice),
     }

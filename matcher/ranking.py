@@ -90,6 +90,37 @@ class Suggestion:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Standing:
+    """One institution as a partner for a query: its scored suggestion and where it stands.
+
+    `status`: "suggested" (among the k suggestions), "ranked" (scored below them, or held
+    back by the sector quota), "existing_partner" (never suggested), "excluded" (by the
+    request, e.g. dismissed by the asker's staff) or "filtered" (the request's filters leave
+    it out). `last_score`: the k-th suggestion's score, when k were listed.
+    """
+
+    suggestion: Suggestion
+    status: str
+    position: int | None
+    last_score: float | None
+
+
+@dataclass
+class _Scored:
+    """One query scored against the whole index."""
+
+    query: Query
+    mask: np.ndarray
+    strengths: _Strengths
+    values: dict[str, np.ndarray]
+    parts: dict[str, np.ndarray]
+    total: np.ndarray
+    km: np.ndarray | None
+    reach_km: np.ndarray | None
+    inside: np.ndarray | None
+
+
 class Layout:
     """Per-index arrays that let one query be scored against every institution at once."""
 
@@ -304,8 +335,46 @@ class Ranker:
 
     def rank(self, query: Query, filters: Filters, k: int) -> list[Suggestion]:
         """Score candidates, apply filters, diversify and cut to k."""
-        config, layout = self.config, self.layout
-        me = query.profile
+        scored = self._score(query, filters)
+        return self._select(scored, filters, k) if scored.mask.any() else []
+
+    def assess(self, query: Query, filters: Filters, k: int, external_id: str) -> Standing:
+        """Where one institution stands as a partner for an institution's query, and why.
+
+        Its score and evidence are computed whether or not it is listed; `position` is its
+        place among the k suggestions when listed there, else its place by score among all
+        eligible institutions (before the sector quota).
+
+        Raises:
+            KeyError: the institution is not in the index.
+        """
+        i = self.layout.position[external_id]
+        scored = self._score(query, filters)
+        selected = self._select(scored, filters, k) if scored.mask.any() else []
+        listed = [s.profile.external_id for s in selected]
+        last = selected[-1].score if len(selected) == min(k, self.config.max_k) else None
+        if external_id in listed:
+            suggestion = selected[listed.index(external_id)]
+            return Standing(suggestion, "suggested", listed.index(external_id) + 1, last)
+        suggestion = self._suggestion(i, scored.values, scored.parts)
+        suggestion.evidence = self._evidence(
+            query, suggestion, scored.strengths, scored.km, scored.reach_km, scored.inside
+        )
+        if query.profile is not None and external_id in self.excluded(query.profile):
+            return Standing(suggestion, "existing_partner", None, last)
+        if external_id in filters.exclude:
+            return Standing(suggestion, "excluded", None, last)
+        open_ = self.eligible(query.profile, filters, scored.km)
+        if not open_[i]:
+            return Standing(suggestion, "filtered", None, last)
+        # Ranked as `rank` orders: by score, ties by id.
+        total, ids = scored.total, self.layout.id_array
+        ahead = open_ & ((total > total[i]) | ((total == total[i]) & (ids < external_id)))
+        return Standing(suggestion, "ranked", int(ahead.sum()) + 1, last)
+
+    def _score(self, query: Query, filters: Filters) -> _Scored:
+        """Every part of every institution's score, and which of them may be listed."""
+        config, me = self.config, query.profile
         origin = query.origin(filters)
         # Distances from the asker, with each pair's radius and whether one side's area holds
         # the other: computed once for the filter, the reach part and the evidence.
@@ -313,9 +382,7 @@ class Ranker:
         reach_km = self._reach_km(me) if km is not None else None
         inside = self._inside_area(me) if km is not None and me is not None else None
         mask = self.candidates(query, filters) & self.eligible(me, filters, km)
-        if not mask.any():
-            return []
-        strengths = _Strengths(self.index, layout, query, config)
+        strengths = _Strengths(self.index, self.layout, query, config)
         values = self._values(query, strengths, km, reach_km, inside)
         weights = config.weights
         parts = {name: getattr(weights, name) * v for name, v in values.items()}
@@ -323,15 +390,22 @@ class Ranker:
         if me is None:
             # A text search lists only institutions that match it in some way.
             mask &= (values["complement"] > 0) | (values["profile"] > 0)
-        chosen = np.flatnonzero(mask)
-        order = chosen[np.lexsort((layout.id_array[chosen], -total[chosen]))]
+        return _Scored(query, mask, strengths, values, parts, total, km, reach_km, inside)
+
+    def _select(self, scored: _Scored, filters: Filters, k: int) -> list[Suggestion]:
+        """The listed institutions, best first: ranked, diversified, cut to k, with evidence."""
+        config, layout = self.config, self.layout
+        chosen = np.flatnonzero(scored.mask)
+        order = chosen[np.lexsort((layout.id_array[chosen], -scored.total[chosen]))]
         # Enough of the ranking for the sector quota to find variety before it must refill.
         pool = order[: max(20 * k, 200)]
-        suggestions = [self._suggestion(i, values, parts) for i in pool]
+        suggestions = [self._suggestion(i, scored.values, scored.parts) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
         for suggestion in selected:
-            suggestion.evidence = self._evidence(query, suggestion, strengths, km, reach_km, inside)
+            suggestion.evidence = self._evidence(
+                scored.query, suggestion, scored.strengths, scored.km, scored.reach_km, scored.inside
+            )
         return selected
 
     def eligible(self, me: Profile | None, f: Filters, km: np.ndarray | None = None) -> np.ndarray:

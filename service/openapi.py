@@ -139,22 +139,57 @@ SUGGESTION = {
     },
 }
 
+_INDEX_USED = {
+    "type": "object",
+    "description": "The index generation that answered.",
+    "properties": {
+        "generation": _STRING,
+        "encoder": _STRING,
+        "built_at": _STRING,
+        "institutions": {"type": "integer"},
+    },
+}
+
+STANDING = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Suggestion"},
+        {
+            "type": "object",
+            "required": ["status", "position", "k", "standing", "index"],
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": ["suggested", "ranked", "existing_partner", "excluded", "filtered"],
+                    "description": "suggested: among the k suggestions; ranked: scored below them (or "
+                    "held back by the sector quota); existing_partner: never suggested; excluded: "
+                    "marked not relevant by the institution's staff.",
+                },
+                "position": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "Place among the k suggestions when suggested, else by score among "
+                    "all eligible institutions; null when it is never listed.",
+                },
+                "k": {"type": "integer"},
+                "last_suggested_score": {
+                    "type": "number",
+                    "nullable": True,
+                    "description": "The k-th suggestion's score (null when fewer than k are listed).",
+                },
+                "standing": {"type": "string", "description": "Where it stands and why, in one sentence."},
+                "index": _INDEX_USED,
+            },
+        },
+    ]
+}
+
 MATCH_RESPONSE = {
     "type": "object",
     "required": ["k", "results", "index"],
     "properties": {
         "k": {"type": "integer", "description": "k as served (requests above MATCHER_MAX_K are capped)."},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
-        "index": {
-            "type": "object",
-            "description": "The index generation that answered.",
-            "properties": {
-                "generation": _STRING,
-                "encoder": _STRING,
-                "built_at": _STRING,
-                "institutions": {"type": "integer"},
-            },
-        },
+        "index": _INDEX_USED,
         "place": {
             **LOCATION,
             "description": (
@@ -271,6 +306,21 @@ def _operations() -> dict[str, dict[str, dict]]:
                 ),
                 (404, 409, 422, 503),
                 params=[_ID, {"in": "query", "schema": SuggestionsArgsIn}],
+                shows_contacts=True,
+            )
+        },
+        "/institutions/{external_id}/suggestions/{partner}": {
+            "get": _op(
+                "Where one institution stands among this institution's suggestions, and why "
+                "(scored and explained even when it is not listed)",
+                "matching",
+                (200, "Its score, parts, explanation and place, addressed to the staff.", _ref("Standing")),
+                (404, 409, 422, 503),
+                params=[
+                    _ID,
+                    _param("partner", "path", _STRING, "The other institution's external id.", required=True),
+                    {"in": "query", "schema": SuggestionsArgsIn},
+                ],
                 shows_contacts=True,
             )
         },
@@ -496,6 +546,7 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
         ("Institution", INSTITUTION),
         ("Suggestion", SUGGESTION),
         ("MatchResponse", MATCH_RESPONSE),
+        ("Standing", STANDING),
         ("ImportReport", IMPORT_REPORT),
     ):
         spec.components.schema(name, component)

@@ -27,7 +27,7 @@ from service.schemas import (
     match_request,
 )
 from service.state import db_session
-from service.views.match import run_match
+from service.views.match import assess, run_match
 
 bp = Blueprint("institutions", __name__)
 
@@ -128,6 +128,14 @@ def suggestions(external_id: str):
     args = load(SuggestionsArgsIn(), request.args.to_dict())
     req = match_request({**args, "institution": external_id}, current_app.config)
     return run_match(req, args["lang"], voice="second")
+
+
+@bp.get("/institutions/<external_id>/suggestions/<partner>")
+def standing(external_id: str, partner: str):
+    """Why a given institution is, or is not, among this institution's suggestions."""
+    args = load(SuggestionsArgsIn(), request.args.to_dict())
+    req = match_request({**args, "institution": external_id}, current_app.config)
+    return assess(req, partner, args["lang"])
 
 
 @bp.post("/institutions/<external_id>/feedback")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from matcher import feedback
-from matcher.matching import MatchRequest, find_partners, present
-from matcher.registry import contacts
+from matcher.matching import MatchRequest, assess_partner, find_partners, present, present_standing
+from matcher.registry import NotFound, contacts
 from service.auth import reveal_contacts
+from service.errors import APIError
 from service.schemas import MatchIn, contact_of, load, match_request
 from service.state import db_session, resources
 
@@ -28,20 +29,38 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     # Partners the institution's staff marked as not relevant are not suggested again.
     req = feedback.without_dismissed(db_session(), req)
     query, suggestions = find_partners(db_session(), index, res.encoder, req, res.ranking)
-    manifest = index.manifest
     answer = {
         "k": req.k,
         "results": _with_contacts([present(query, s, lang=lang, voice=voice) for s in suggestions]),
-        "index": {
-            "generation": manifest["generation"],
-            "encoder": manifest["encoder_id"],
-            "built_at": manifest["built_at"],
-            "institutions": manifest["institutions"],
-        },
+        "index": _index_of(index.manifest),
     }
     if query.place is not None:
         answer["place"] = query.place.location()
     return answer
+
+
+def assess(req: MatchRequest, partner: str, lang: str) -> dict:
+    """One institution's standing among an institution's suggestions, addressed to its staff."""
+    res = resources()
+    index = res.live.get()
+    req = feedback.without_dismissed(db_session(), req)
+    try:
+        query, standing = assess_partner(db_session(), index, res.encoder, req, partner, res.ranking)
+    except NotFound as exc:
+        field = "partner" if exc.external_id == partner else "external_id"
+        raise APIError(404, "not_found", str(exc), [{"field": field, "message": str(exc)}]) from None
+    answer = _with_contacts([present_standing(query, standing, req.k, lang=lang, voice="second")])[0]
+    return {**answer, "index": _index_of(index.manifest)}
+
+
+def _index_of(manifest: dict) -> dict:
+    """Which index answered: its generation, encoder, build time and size."""
+    return {
+        "generation": manifest["generation"],
+        "encoder": manifest["encoder_id"],
+        "built_at": manifest["built_at"],
+        "institutions": manifest["institutions"],
+    }
 
 
 def _with_contacts(results: list[dict]) -> list[dict]:

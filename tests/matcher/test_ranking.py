@@ -10,11 +10,11 @@ import pytest
 from embeddings import load_encoder
 from matcher.config import DEFAULT_CONFIG
 from matcher.db import make_engine, make_session_factory
-from matcher.explain import reasons, render
+from matcher.explain import reasons, render, render_standing
 from matcher.index import build_index
-from matcher.matching import MatchRequest, find_partners
+from matcher.matching import BadRequest, MatchRequest, assess_partner, find_partners
 from matcher.profiles import Profile
-from matcher.ranking import Filters, Suggestion, select_diverse
+from matcher.ranking import Filters, Standing, Suggestion, select_diverse
 from matcher.registry import import_records, parse_import
 from tests.conftest import SMALL
 
@@ -286,3 +286,66 @@ def test_distances_are_measured_from_the_town_a_search_names(world):
         MatchRequest(query="warsztaty w Tarnowie", k=10, filters=Filters(max_distance_km=10)),
     )
     assert close and all(s.evidence["reach"]["km"] <= 10 for s in close)
+
+
+def standing(world, partner, institution="T-001", k=3, filters=None):
+    session, index, encoder = world
+    request = MatchRequest(institution=institution, k=k, filters=filters or Filters())
+    return assess_partner(session, index, encoder, request, partner)[1]
+
+
+def test_a_partners_standing_agrees_with_the_suggestions(world):
+    listed = run(world, institution="T-010", k=3)
+    scores = {s.profile.external_id: s.score for s in listed}
+    others = [i for i in world[1].profiles if i != "T-010"]
+    standings = {i: standing(world, i, institution="T-010") for i in others}
+    assert {i for i, st in standings.items() if st.status == "suggested"} == set(scores)
+    for i, st in standings.items():
+        assert sum(st.suggestion.parts.values()) == pytest.approx(st.suggestion.score, abs=1e-3)
+        if st.status == "suggested":
+            assert [s.profile.external_id for s in listed].index(i) + 1 == st.position
+            assert st.suggestion.score == scores[i]
+        elif st.status == "ranked":
+            # Below the list, or held back by the sector quota while scoring as well.
+            assert st.suggestion.score <= st.last_score or st.position <= 3
+    # T-009 lists T-010 as its partner: scored and explained, never suggested.
+    assert standings["T-009"].status == "existing_partner" and standings["T-009"].position is None
+    assert standings["T-009"].suggestion.parts
+
+
+def test_a_ranked_partners_position_counts_those_scoring_higher(world):
+    ranked = run(world, institution="T-001", k=20, filters=Filters(same_sector=True))
+    last = ranked[-1]
+    st = standing(world, last.profile.external_id, k=1, filters=Filters(same_sector=True))
+    assert st.status == "ranked" and st.position == len(ranked)
+    assert st.last_score == ranked[0].score
+
+
+def test_an_excluded_or_filtered_partner_says_so(world):
+    assert standing(world, "T-007", filters=Filters(exclude=("T-007",))).status == "excluded"
+    assert standing(world, "T-007", filters=Filters(category=("2",))).status == "filtered"
+
+
+def test_a_partners_standing_refuses_the_institution_itself(world):
+    with pytest.raises(BadRequest) as err:
+        standing(world, "T-001")
+    assert err.value.field == "partner"
+
+
+@pytest.mark.parametrize(
+    ("status", "position", "score", "last", "voice", "words"),
+    [
+        ("suggested", 2, 1.5, 1.2, "second", "2. miejsce na liście 5 propozycji"),
+        ("ranked", 14, 0.9, 1.2, "second", "poza listą 5 propozycji; według wyniku (0.90) 14. miejsce"),
+        ("ranked", 3, 1.3, 1.2, "second", "limit wyników z jednego sektora"),
+        ("existing_partner", None, 1.0, 1.2, "second", "już Wasz partner"),
+        ("existing_partner", None, 1.0, 1.2, "third", "już partner tej instytucji"),
+        ("excluded", None, 1.0, 1.2, "second", "oznaczone przez Was jako nietrafiona"),
+    ],
+)
+def test_a_standing_is_worded_by_why_the_partner_is_where_it_is(status, position, score, last, voice, words):
+    fake = _fake("4", score)
+    text = render_standing(Standing(fake, status, position, last), 5, lang="pl", voice=voice)
+    assert text.startswith(fake.profile.name) and words in text
+    english = render_standing(Standing(fake, status, position, last), 5, lang="en", voice=voice)
+    assert english != text and fake.profile.name in english

@@ -117,3 +117,16 @@ def test_tune_learns_weights_from_feedback(secured_app, api, tmp_path):
     before, after = (float(x) for x in learned[0].rsplit(": ", 1)[1].split(" -> "))
     assert after >= before
     assert set(json.loads(output.read_text())["weights"]) >= {"complement", "reach", "sector"}
+
+
+def test_a_dismissed_partner_stands_as_dismissed_by_the_staff(api):
+    _, staff = issue_staff_token(api, "T-003")
+    dismissed = suggested(api, "T-003")[0]
+    response = api.post(
+        "/institutions/T-003/feedback", json={"partner": dismissed, "verdict": "not_relevant"}, headers=staff
+    )
+    assert response.status_code == 201
+    body = api.get(f"/institutions/T-003/suggestions/{dismissed}", headers=staff).json
+    assert body["status"] == "excluded" and "oznaczone przez Was jako nietrafiona" in body["standing"]
+    # Their own staff see the partner's contact person, as in the suggestions.
+    assert "person" in body["institution"]["contact"]

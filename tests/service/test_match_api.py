@@ -181,3 +181,39 @@ def test_a_bad_ranking_config_stops_the_service_at_start(tmp_path):
                 "RANKING_CONFIG": str(overrides),
             }
         )
+
+
+def test_staff_see_where_a_partner_stands_and_why(seeded, client):
+    listed = match(client, institution="T-010", k=3)["results"]
+    first = listed[0]["institution"]["external_id"]
+    response = client.get(f"/institutions/T-010/suggestions/{first}?k=3")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["status"], body["position"], body["k"]) == ("suggested", 1, 3)
+    assert body["score"] == listed[0]["score"] and body["score_parts"] == listed[0]["score_parts"]
+    assert body["last_suggested_score"] == listed[-1]["score"]
+    assert "1. miejsce na liście 3 propozycji" in body["standing"]
+    # Worded as the staff suggestions word it.
+    staff = client.get("/institutions/T-010/suggestions?k=3").json["results"][0]
+    assert body["explanation"] == staff["explanation"] and body["reasons"] == staff["reasons"]
+    assert not {"person", "email", "phone"} & set(body["institution"].get("contact", {}))
+    # An existing partner is explained too, and told apart from a weak candidate.
+    partner = client.get("/institutions/T-010/suggestions/T-009?lang=en").json
+    assert partner["status"] == "existing_partner" and partner["position"] is None
+    assert "already your partner" in partner["standing"] and partner["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/institutions/T-010/suggestions/T-010", 422, "partner"),
+        ("/institutions/T-010/suggestions/NOPE", 404, "partner"),
+        ("/institutions/NOPE/suggestions/T-010", 404, "external_id"),
+        ("/institutions/T-010/suggestions/T-001?k=abc", 422, "k"),
+        ("/institutions/T-010/suggestions/T-001?lang=fr", 422, "lang"),
+    ],
+)
+def test_a_standing_request_names_the_field_at_fault(seeded, client, path, status, field):
+    response = client.get(path)
+    assert response.status_code == status
+    assert field in [f["field"] for f in response.json["error"]["fields"]]
