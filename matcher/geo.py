@@ -48,10 +48,15 @@ def powiat_names() -> dict[str, str]:
     return {row["powiat_teryt"]: row["name"] for row in _rows("powiaty.csv")}
 
 
+# Kraków's districts and quarters ("w Nowej Hucie", "na Kazimierzu") as places of the city's
+# gmina; GeoNames lists only two of them. Population 0: named only with a capital letter.
+KRAKOW = ("Kraków", "1261011", "1261")
+
+
 @cache
 def places() -> tuple[Place, ...]:
-    """Every place of the gazetteer (GeoNames joined to TERYT gminy)."""
-    return tuple(
+    """Every place of the gazetteer (GeoNames joined to TERYT gminy), and Kraków's districts."""
+    towns = [
         Place(
             r["town"],
             r["gmina"],
@@ -62,7 +67,14 @@ def places() -> tuple[Place, ...]:
             int(r["population"] or 0),
         )
         for r in _rows("gazetteer.csv")
-    )
+    ]
+    known = {p.town for p in towns}
+    districts = [
+        Place(r["town"], *KRAKOW, float(r["lat"]), float(r["lon"]))
+        for r in _rows("krakow_districts.csv")
+        if r["town"] not in known
+    ]
+    return tuple(towns + districts)
 
 
 # --- places named in a search ------------------------------------------------------------
@@ -70,20 +82,21 @@ def places() -> tuple[Place, ...]:
 # Words after which a search says where: "w Krakowie", "koło Bochni", "pod Miechowem",
 # "okolice Oświęcimia", "z Tarnowa".
 _PLACE_PREPOSITIONS = frozenset(
-    "w we koło kolo pod obok niedaleko okolice okolic okolicach blisko przy z ze nad do wokół".split()
+    "w we na koło kolo pod obok niedaleko okolice okolic okolicach blisko przy z ze nad do wokół".split()
 )
 # A name typed in lower case counts only for a town this large: "w lasku" is not the village Lasek.
 TOWN_POPULATION = 5000
 _NAME_WORD = re.compile(r"[^\W\d_]+")
-# Consonants that alternate before a Polish case ending: Wieliczka -> Wieliczce, Rabka -> Rabce.
-_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"))
+# Consonants that alternate before a Polish case ending: Wieliczka -> Wieliczce, Rabka -> Rabce,
+# Huta -> Hucie, Skała -> Skale.
+_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"), ("t", "c"), ("d", "dz"), ("ł", "l"))
 # The case endings of Polish place names (nouns, adjectives and plurals, "ó" folded to "o"):
 # Krakow-ie, Miechow-em, Tarnow-a, Sącz-u, Bochn-i, Wieliczc-e, Limanow-ej, Nowym, Myślenic-ach,
 # Oświęcim-ia, Tatrzańsk-iej. A stem followed by anything else is another word ("Bukowinie" is
 # not a case of Buków).
 _ENDINGS = frozenset(
     "a u e y i ą ę o em om ie owi owie ach ami ow ego emu ej ym im ich ymi imi "
-    "ia iu iem iom iach iami iej iego iemu".split()
+    "ia ii iu iem iom iach iami iej iego iemu".split()
 ) | {""}
 
 
@@ -107,30 +120,43 @@ def _same_word(word: str, name_word: str) -> bool:
     return any(folded.startswith(s) and folded[len(s) :] in _ENDINGS for s in _stems(name_word))
 
 
+# The second word of a two-word name that only qualifies the first: people often say just the
+# first ("w Kalwarii" for Kalwaria Zebrzydowska, "w Mszanie" for Mszana Dolna).
+_QUALIFIER = re.compile(
+    r"(?:(?:[sc]k|dzk)(?:a|i|ie)|^(?:doln|górn|niżn|wyżn|mał)[aeyi]|^wielk(?:a|i|ie))$", re.IGNORECASE
+)
+
+
 def _rank(place: Place) -> tuple[int, bool]:
     return place.population, place.gmina_teryt.endswith("1")
 
 
 @cache
-def _names() -> dict[str, list[tuple[tuple[str, ...], Place]]]:
+def _names() -> dict[str, list[tuple[tuple[str, ...], Place, bool]]]:
     """Gazetteer names by the first three letters their case forms start with.
 
     Within a key the longest names come first, then the most populous place of a name (a
-    town's urban gmina before its rural one).
+    town's urban gmina before its rural one). The flag marks a shortened name ("Kalwaria"):
+    it counts only when written with a capital letter, and never over a place of that name.
     """
-    best: dict[tuple[str, ...], Place] = {}
+    full: dict[tuple[str, ...], Place] = {}
+    short: dict[tuple[str, ...], Place] = {}
     for place in places():
         words = tuple(_NAME_WORD.findall(place.town))
-        aliases = [words]
-        if len(words) > 1 and words[-1].lower() == "zdrój":
-            aliases.append(words[:-1])  # "w Krynicy" for Krynica-Zdrój
-        for alias in aliases:
-            if alias not in best or _rank(place) > _rank(best[alias]):
-                best[alias] = place
-    by_key: dict[str, list[tuple[tuple[str, ...], Place]]] = {}
-    for words, place in sorted(best.items(), key=lambda item: (-len(item[0]), -item[1].population)):
+        names = [words, words[:-1]] if len(words) > 1 and words[-1].lower() == "zdrój" else [words]
+        for name in names:  # "w Krynicy" for Krynica-Zdrój, in any case
+            if name not in full or _rank(place) > _rank(full[name]):
+                full[name] = place
+        if len(words) == 2 and _QUALIFIER.search(words[1]) and not _QUALIFIER.search(words[0]):
+            alias = words[:1]
+            if alias not in short or _rank(place) > _rank(short[alias]):
+                short[alias] = place
+    named = [(words, place, False) for words, place in full.items()]
+    named += [(alias, place, True) for alias, place in short.items() if alias not in full]
+    by_key: dict[str, list[tuple[tuple[str, ...], Place, bool]]] = {}
+    for words, place, shortened in sorted(named, key=lambda item: (-len(item[0]), -item[1].population)):
         for key in {_fold(words[0])[:3], *(stem[:3] for stem in _stems(words[0]))}:
-            by_key.setdefault(key, []).append((words, place))
+            by_key.setdefault(key, []).append((words, place, shortened))
     return by_key
 
 
@@ -145,12 +171,13 @@ def find_place(text: str) -> Place | None:
     for i, word in enumerate(words[:-1]):
         if word.lower() not in _PLACE_PREPOSITIONS:
             continue
-        for name, place in _names().get(_fold(words[i + 1])[:3], ()):
+        for name, place, shortened in _names().get(_fold(words[i + 1])[:3], ()):
             following = words[i + 1 : i + 1 + len(name)]
+            capital = following[0][:1].isupper()
             if (
                 len(following) == len(name)
                 and all(_same_word(w, n) for w, n in zip(following, name, strict=True))
-                and (following[0][:1].isupper() or place.population >= TOWN_POPULATION)
+                and (capital or (place.population >= TOWN_POPULATION and not shortened))
             ):
                 return place
     return None

@@ -22,6 +22,17 @@ from matcher.geo import find_place
         ("obóz w Bukowinie Tatrzańskiej", "Bukowina Tatrzańska", "1217"),  # adjective: -iej
         ("sala w Myślenicach", "Myślenice", "1209"),  # a plural name
         ("praktyki w Zakopanem", "Zakopane", "1217"),
+        # The first word of a two-word name whose second word only qualifies it.
+        ("warsztaty w Kalwarii", "Kalwaria Zebrzydowska", "1218"),
+        ("koncert w Bukowinie", "Bukowina Tatrzańska", "1217"),
+        ("kurs w Mszanie", "Mszana Dolna", "1207"),  # the larger of Mszana Dolna and Górna
+        ("w Mszanie Górnej", "Mszana Górna", "1207"),  # the whole name still wins
+        ("w Dąbrowie", "Dąbrowa", "1219"),  # a village of that very name beats the short form
+        # Kraków's districts and quarters, with "na" as Cracovians say it.
+        ("basen w Nowej Hucie", "Nowa Huta", "1261"),  # t -> c before the ending
+        ("zajęcia na Kazimierzu", "Kazimierz", "1261"),
+        ("świetlica na Bronowicach", "Bronowice", "1261"),
+        ("w Prądniku Białym", "Prądnik Biały", "1261"),
     ],
 )
 def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
@@ -37,7 +48,9 @@ def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
         "spacer w lasku z dziećmi",
         "Kraków",  # no preposition: a name alone may be the subject, not a place
         "okolice Babiej Góry",  # a mountain, not a town of the gazetteer
-        "koncert w Bukowinie",  # Buków's stem, but "-inie" is no case ending of it
+        "spotkanie w Tarnowskich Górach",  # Tarnów's stem, but "-skich" is no case ending of it
+        "warsztaty w kalwarii",  # a short form only with a capital letter
+        "obiad na wsi",
         "",
     ],
 )
