@@ -47,14 +47,17 @@ def institution_query(index: PartnerIndex, profile: Profile, vectors_of) -> Quer
     }
     indexed = index.profiles.get(profile.external_id)
     if indexed is not None and indexed.content_hash == profile.content_hash:
-        vectors = {kind: index.vectors[index.rows_of(profile.external_id, kind)] for kind in texts}
-    else:
-        flat = [t for kind in ("profile", "offer", "need") for t in texts[kind]]
-        matrix = vectors_of(flat)
-        vectors, start = {}, 0
-        for kind in ("profile", "offer", "need"):
-            vectors[kind] = matrix[start : start + len(texts[kind])]
-            start += len(texts[kind])
+        rows = {kind: index.rows_of(profile.external_id, kind) for kind in texts}
+        vectors = {kind: index.vectors[r] for kind, r in rows.items()}
+        # Its TF-IDF rows too: transforming the texts again would give the same rows, slower.
+        lexical = {kind: index.lexical_rows[r] for kind, r in rows.items() if r}
+        return Query(texts=texts, vectors=vectors, profile=profile, lexical=lexical)
+    flat = [t for kind in ("profile", "offer", "need") for t in texts[kind]]
+    matrix = vectors_of(flat)
+    vectors, start = {}, 0
+    for kind in ("profile", "offer", "need"):
+        vectors[kind] = matrix[start : start + len(texts[kind])]
+        start += len(texts[kind])
     return Query(texts=texts, vectors=vectors, profile=profile)
 
 

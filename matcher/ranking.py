@@ -62,6 +62,8 @@ class Query:
     profile: Profile | None = None
     # Vectors of the query's lemmas that no card uses (soft term matching).
     lemma_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # TF-IDF rows of the texts when the index already holds them (an indexed institution).
+    lexical: dict[str, Any] = field(default_factory=dict)
     # The town a search names ("basen pod Miechowem") when no `near` is given: where its
     # distances are measured from.
     place: Place | None = None
@@ -206,7 +208,9 @@ class _Strengths:
         self.strength: dict[tuple[str, str], np.ndarray] = {}
         self.dense: dict[tuple[str, str], np.ndarray] = {}
         lexical = {
-            s: index.lexical.transform(t) for s, t in query.texts.items() if t and config.lexical_share > 0
+            s: query.lexical[s] if s in query.lexical else index.lexical.transform(t)
+            for s, t in query.texts.items()
+            if t and config.lexical_share > 0
         }
         use_terms = index.terms is not None and config.term_share > 0
         pairs = (
