@@ -17,7 +17,17 @@ from marshmallow import fields
 
 from matcher.cards import CategoryField, FiszkaSchema, UnitField, UnitSchema
 from matcher.typology import CATEGORIES, SCOPES, TARGET_GROUPS, THEMES
-from service.schemas import FeedbackIn, FiltersIn, MatchIn, OneOrMany, SuggestionsArgsIn, TokenIn
+from service.schemas import (
+    FeedbackIn,
+    FiltersIn,
+    ImportArgsIn,
+    ListArgsIn,
+    MatchIn,
+    OneOrMany,
+    ReindexArgsIn,
+    SuggestionsArgsIn,
+    TokenIn,
+)
 
 _STRING = {"type": "string"}
 _OBJECT = {"type": "object", "additionalProperties": True}
@@ -271,7 +281,6 @@ def _operations() -> dict[str, dict[str, dict]]:
     """Every route of the service, by path and method."""
     institution = _ref("Institution")
     fiszka = _json(_ref("Fiszka"))
-    flag = {"type": "boolean", "default": False}
     # Feedback on one institution's suggestions: the admin, its staff, or a portal back end.
     speakers: dict[str, Any] = {"params": [_ID], "admin": True, "also": ("staff", "contact_reader")}
     # Admin operations on one institution.
@@ -358,25 +367,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                     },
                 ),
                 (422,),
-                params=[
-                    _param(
-                        "category",
-                        "query",
-                        {"type": "string", "enum": list(CATEGORIES)},
-                        "Only this category.",
-                    ),
-                    _param("powiat_teryt", "query", _STRING, "Only this powiat (4-digit TERYT)."),
-                    _param(
-                        "q",
-                        "query",
-                        {"type": "string", "maxLength": 200},
-                        "Up to 10 words that must all appear in the name, description or town (any case).",
-                    ),
-                    _param(
-                        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, ""
-                    ),
-                    _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, ""),
-                ],
+                params=[{"in": "query", "schema": ListArgsIn}],
                 shows_contacts=True,
             ),
             "post": write("Create a fiszka", (201, "Created.", institution)),
@@ -424,7 +415,7 @@ def _operations() -> dict[str, dict[str, dict]]:
                     "application/json": {"schema": {"type": "array", "items": _ref("Fiszka")}},
                     "application/x-ndjson": {"schema": {"type": "string", "description": "JSON Lines"}},
                 },
-                params=[_param("partial", "query", flag, "Keep the valid records when some are rejected.")],
+                params=[{"in": "query", "schema": ImportArgsIn}],
                 admin=True,
             )
         },
@@ -433,8 +424,8 @@ def _operations() -> dict[str, dict[str, dict]]:
                 "Rebuild the partner index and switch to it",
                 "admin",
                 (200, "The new index's manifest.", _OBJECT),
-                (409, 503),
-                params=[_param("from_stored", "query", flag, "Use stored vectors only; never encode.")],
+                (409, 422, 503),
+                params=[{"in": "query", "schema": ReindexArgsIn}],
                 admin=True,
             )
         },

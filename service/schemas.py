@@ -12,7 +12,7 @@ from matcher.feedback import VERDICTS
 from matcher.matching import MatchRequest
 from matcher.models import Institution
 from matcher.ranking import Filters
-from matcher.typology import SCOPES, TARGET_GROUPS, THEMES
+from matcher.typology import CATEGORIES, SCOPES, TARGET_GROUPS, THEMES
 from service.errors import APIError
 
 
@@ -89,6 +89,46 @@ class SuggestionsArgsIn(MatchIn):
     @validates_schema
     def _exactly_one(self, data: dict, **kwargs: Any) -> None:
         """The institution comes from the path."""
+
+
+# A catalogue search is a few words; more would only make a slower query (and SQLite has a
+# limit on how deep a query may nest).
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 10
+
+
+def _short_search(text: str) -> None:
+    if len(text) > MAX_SEARCH_CHARS or len(set(text.split())) > MAX_SEARCH_WORDS:
+        raise ValidationError(f"At most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters.")
+
+
+class ListArgsIn(Schema):
+    """Query string of GET /institutions: filters and a page (unknown parameters are refused)."""
+
+    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
+    powiat_teryt = fields.String(validate=validate.Regexp(r"^\d{4}$", error="A 4-digit powiat TERYT code."))
+    q = fields.String(
+        validate=_short_search,
+        metadata={"description": "Up to 10 words that must all appear in the name, description or town."},
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**9))
+
+
+class ImportArgsIn(Schema):
+    """Query string of POST /institutions:import."""
+
+    partial = fields.Boolean(
+        load_default=False, metadata={"description": "Keep the valid records when some are rejected."}
+    )
+
+
+class ReindexArgsIn(Schema):
+    """Query string of POST /admin/reindex."""
+
+    from_stored = fields.Boolean(
+        load_default=False, metadata={"description": "Use stored vectors only; never encode."}
+    )
 
 
 class FeedbackIn(Schema):

@@ -9,7 +9,7 @@ from matcher.index import IndexMismatch, IndexMissing, index_status
 from service.auth import admin_required
 from service.errors import APIError
 from service.openapi import build_spec
-from service.schemas import TokenIn, load
+from service.schemas import ReindexArgsIn, TokenIn, load
 from service.state import db_session, resources
 
 bp = Blueprint("admin", __name__)
@@ -19,7 +19,7 @@ bp = Blueprint("admin", __name__)
 @admin_required
 def reindex():
     res = resources()
-    from_stored = request.args.get("from_stored", "false").lower() in ("1", "true", "yes")
+    from_stored = load(ReindexArgsIn(), request.args.to_dict())["from_stored"]
     index = res.refresher.build_now(db_session(), from_stored_only=from_stored)
     return index.manifest, 200
 

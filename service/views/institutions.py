@@ -21,7 +21,9 @@ from service.errors import APIError
 from service.refresh import refreshing
 from service.schemas import (
     FeedbackIn,
+    ImportArgsIn,
     InstitutionOut,
+    ListArgsIn,
     SuggestionsArgsIn,
     load,
     match_request,
@@ -34,18 +36,16 @@ bp = Blueprint("institutions", __name__)
 
 @bp.get("/institutions")
 def index():
-    args = request.args
-    limit = _int_arg("limit", 50, 1, 500)
-    offset = _int_arg("offset", 0, 0, 10**9)
+    args = load(ListArgsIn(), request.args.to_dict())
     rows, total = list_institutions(
         db_session(),
         category=args.get("category"),
         powiat_teryt=args.get("powiat_teryt"),
-        search=_search_arg(),
-        offset=offset,
-        limit=limit,
+        search=args.get("q"),
+        offset=args["offset"],
+        limit=args["limit"],
     )
-    return {"total": total, "offset": offset, "limit": limit, "items": _cards(rows)}
+    return {"total": total, "offset": args["offset"], "limit": args["limit"], "items": _cards(rows)}
 
 
 @bp.get("/institutions/<external_id>")
@@ -115,7 +115,7 @@ def destroy(external_id: str):
 @admin_required
 @refreshing
 def import_file():
-    partial = request.args.get("partial", "false").lower() in ("1", "true", "yes")
+    partial = load(ImportArgsIn(), request.args.to_dict())["partial"]
     records = parse_import(request.get_data(cache=False))
     report = import_records(db_session(), records, partial=partial)
     if report.errors and not partial:
@@ -177,29 +177,6 @@ def _cards(institutions: list) -> list[dict]:
     return [InstitutionOut.dump(i, personal) for i in institutions]
 
 
-# A catalogue search is a few words; more would only make a slower query (and SQLite has a
-# limit on how deep a query may nest).
-MAX_SEARCH_CHARS = 200
-MAX_SEARCH_WORDS = 10
-
-
-def _search_arg() -> str | None:
-    text = request.args.get("q")
-    if text is not None and (len(text) > MAX_SEARCH_CHARS or len(set(text.split())) > MAX_SEARCH_WORDS):
-        raise APIError(
-            422,
-            "validation_error",
-            "q is too long.",
-            [
-                {
-                    "field": "q",
-                    "message": f"At most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters.",
-                }
-            ],
-        )
-    return text
-
-
 def _json_object() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -210,26 +187,3 @@ def _json_object() -> dict:
             [{"field": "_body", "message": "Expected a JSON object."}],
         )
     return body
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise APIError(
-            422,
-            "validation_error",
-            f"{name} must be an integer.",
-            [{"field": name, "message": "Not a valid integer."}],
-        ) from None
-    if not low <= value <= high:
-        raise APIError(
-            422,
-            "validation_error",
-            f"{name} must be between {low} and {high}.",
-            [{"field": name, "message": f"Must be between {low} and {high}."}],
-        )
-    return value

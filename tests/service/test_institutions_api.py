@@ -113,6 +113,24 @@ def test_list_filters_and_paginates(client):
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        # A parameter the endpoint does not know is refused, not ignored: "page" does not page.
+        ("get", "/institutions?page=2", "page"),
+        ("get", "/institutions?category=9", "category"),
+        ("get", "/institutions?powiat_teryt=Krak%C3%B3w", "powiat_teryt"),
+        ("post", "/institutions:import?partial=maybe", "partial"),
+        ("post", "/admin/reindex?from_stored=perhaps", "from_stored"),
+    ],
+)
+def test_query_parameters_are_validated_by_name(client, method, path, field):
+    response = client.open(path, method=method.upper(), data=SMALL.read_bytes() if method == "post" else None)
+    assert response.status_code == 422, response.json
+    assert [f["field"] for f in response.json["error"]["fields"]] == [field]
+    assert client.get("/institutions").json["total"] == 0  # nothing was imported
+
+
+@pytest.mark.parametrize(
     ("q", "found"),
     [
         ("robotyki", {"T-006"}),  # in the description
