@@ -117,7 +117,7 @@ INSTITUTION = {
                 "offers": {"type": "array", "items": _UNIT_OUT},
                 "needs": {"type": "array", "items": _UNIT_OUT},
                 "partners": {"type": "array", "items": _STRING},
-                "updated_at": {"type": "string", "format": "date-time", "nullable": True},
+                "updated_at": {"type": "string", "format": "date-time", "nullable": True, "readOnly": True},
                 "contact": {"$ref": "#/components/schemas/ContactShown"},
             },
         },

@@ -222,6 +222,10 @@ class InstitutionOut:
         return card
 
 
+# The contact fields that are personal data (RODO); the website is not.
+PERSONAL_CONTACT = ("person", "email", "phone")
+
+
 def contact_of(record: Any, personal: bool) -> dict[str, str | None]:
     """An institution's contact fields for one caller.
 
@@ -230,7 +234,7 @@ def contact_of(record: Any, personal: bool) -> dict[str, str | None]:
     """
     contact = {"www": record.contact_www}
     if personal:
-        contact.update(person=record.contact_person, email=record.contact_email, phone=record.contact_phone)
+        contact.update({key: getattr(record, f"contact_{key}") for key in PERSONAL_CONTACT})
     return contact
 
 

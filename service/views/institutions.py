@@ -16,15 +16,24 @@ from matcher.registry import (
     parse_import,
     upsert_card,
 )
-from service.auth import admin_required, caller_role, editor_required, reveal_contacts, speaker_required
+from service.auth import (
+    admin_required,
+    caller_role,
+    editor_required,
+    may_see_contacts,
+    reveal_contacts,
+    speaker_required,
+)
 from service.errors import APIError
 from service.refresh import refreshing
 from service.schemas import (
+    PERSONAL_CONTACT,
     FeedbackIn,
     ImportArgsIn,
     InstitutionOut,
     ListArgsIn,
     SuggestionsArgsIn,
+    contact_of,
     load,
     match_request,
 )
@@ -85,8 +94,26 @@ def replace(external_id: str):
         external_id,
         "external_id in the body differs from the path.",
     )
+    # Set by the service: a card read with GET can be sent back as it is.
+    body.pop("updated_at", None)
+    if not may_see_contacts():
+        _keep_hidden_contacts(body, external_id)
     institution, created = upsert_card(db_session(), body)
     return _cards([institution])[0], 201 if created else 200
+
+
+def _keep_hidden_contacts(body: dict, external_id: str) -> None:
+    """What a caller is not shown it cannot erase by leaving it out: a GET-then-PUT round trip
+    by a caller who sees no personal contacts keeps the stored ones (an explicit null clears)."""
+    try:
+        stored = contact_of(get_institution(db_session(), external_id), personal=True)
+    except NotFound:
+        return
+    contact = body.setdefault("contact", {})
+    if isinstance(contact, dict):
+        for key in PERSONAL_CONTACT:
+            if key not in contact and stored[key]:
+                contact[key] = stored[key]
 
 
 @bp.patch("/institutions/<external_id>")

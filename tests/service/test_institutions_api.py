@@ -304,3 +304,25 @@ def test_patch_needs_the_admin_and_an_existing_card(guarded):
         == 404
     )
     assert guarded.patch("/institutions/T-004", data="[1]", headers=bearer("s3cret")).status_code == 400
+
+
+def test_a_round_trip_by_a_caller_who_sees_no_contacts_keeps_them(app, client):
+    """Without tokens (development) writes are open but persons are hidden: a GET-then-PUT
+    must not erase what the caller was never shown; an explicit null still clears."""
+    from matcher.registry import get_institution
+    from service.state import db_session
+
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    card = client.get("/institutions/T-001").json
+    assert not {"person", "email", "phone"} & set(card["contact"])
+    card["description"] = "Nowy opis technikum."
+    assert client.put("/institutions/T-001", json=card).status_code == 200
+    with app.app_context():
+        stored = get_institution(db_session(), "T-001")
+        assert stored.contact_person and stored.contact_email
+        assert stored.description == "Nowy opis technikum."
+    card["contact"]["email"] = None
+    assert client.put("/institutions/T-001", json=card).status_code == 200
+    with app.app_context():
+        stored = get_institution(db_session(), "T-001")
+        assert stored.contact_email is None and stored.contact_person
