@@ -79,35 +79,41 @@ def places() -> tuple[Place, ...]:
 
 # --- places named in a search ------------------------------------------------------------
 
-# Words after which a search says where: "w Krakowie", "koło Bochni", "pod Miechowem",
-# "okolice Oświęcimia", "z Tarnowa".
+# Words after which a search says where (Polish letters folded): "w Krakowie", "koło Bochni",
+# "pod Miechowem", "okolice Oświęcimia", "z Tarnowa", "na Kazimierzu"; in English "in Krakow".
 _PLACE_PREPOSITIONS = frozenset(
-    "w we na koło kolo pod obok niedaleko okolice okolic okolicach blisko przy z ze nad do wokół".split()
+    "w we na kolo pod obok niedaleko okolice okolic okolicach blisko przy z ze nad do wokol "
+    "in near around".split()
 )
 # A name typed in lower case counts only for a town this large: "w lasku" is not the village Lasek.
 TOWN_POPULATION = 5000
 _NAME_WORD = re.compile(r"[^\W\d_]+")
 # Consonants that alternate before a Polish case ending: Wieliczka -> Wieliczce, Rabka -> Rabce,
-# Huta -> Hucie, Skała -> Skale.
-_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"), ("t", "c"), ("d", "dz"), ("ł", "l"))
-# The case endings of Polish place names (nouns, adjectives and plurals, "ó" folded to "o"):
+# Huta -> Hucie (ł and l are one letter once folded: Skała -> Skale).
+_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"), ("t", "c"), ("d", "dz"))
+# The case endings of Polish place names (nouns, adjectives and plurals, Polish letters folded):
 # Krakow-ie, Miechow-em, Tarnow-a, Sącz-u, Bochn-i, Wieliczc-e, Limanow-ej, Nowym, Myślenic-ach,
 # Oświęcim-ia, Tatrzańsk-iej. A stem followed by anything else is another word ("Bukowinie" is
 # not a case of Buków).
 _ENDINGS = frozenset(
-    "a u e y i ą ę o em om ie owi owie ach ami ow ego emu ej ym im ich ymi imi "
+    "a u e y i o em om ie owi owie ach ami ow ego emu ej ym im ich ymi imi "
     "ia ii iu iem iom iach iami iej iego iemu".split()
 ) | {""}
 
 
+# Searches are often typed without Polish letters ("w Nowym Saczu", "kolo Oswiecimia"): names
+# and words are compared with them folded away.
+_PLAIN = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
 def _fold(word: str) -> str:
-    return word.lower().replace("ó", "o")
+    return word.lower().translate(_PLAIN)
 
 
 @cache
 def _stems(name_word: str) -> frozenset[str]:
     """The stems a name word's case forms start with: Kraków -> krakow, Wieliczka -> wieliczk, wieliczc."""
-    base = _fold(name_word).rstrip("aeiouyąę")
+    base = _fold(name_word).rstrip("aeiouy")
     stems = {base}
     stems.update(base[: -len(a)] + b for a, b in _ALTERNATIONS if base.endswith(a))
     return frozenset(s for s in stems if len(s) >= 3)
@@ -169,7 +175,7 @@ def find_place(text: str) -> Place | None:
     """
     words = _NAME_WORD.findall(text)
     for i, word in enumerate(words[:-1]):
-        if word.lower() not in _PLACE_PREPOSITIONS:
+        if _fold(word) not in _PLACE_PREPOSITIONS:
             continue
         for name, place, shortened in _names().get(_fold(words[i + 1])[:3], ()):
             following = words[i + 1 : i + 1 + len(name)]

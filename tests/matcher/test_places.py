@@ -33,6 +33,12 @@ from matcher.geo import find_place
         ("zajęcia na Kazimierzu", "Kazimierz", "1261"),
         ("świetlica na Bronowicach", "Bronowice", "1261"),
         ("w Prądniku Białym", "Prądnik Biały", "1261"),
+        # Typed without Polish letters, and in English.
+        ("praktyki w Nowym Saczu", "Nowy Sącz", "1262"),
+        ("basen kolo Oswiecimia", "Oświęcim", "1213"),
+        ("obok Lacka", "Łącko", "1210"),
+        ("robotics classes in Krakow", "Kraków", "1261"),
+        ("a swimming pool near Tarnow", "Tarnów", "1263"),
     ],
 )
 def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
@@ -51,6 +57,7 @@ def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
         "spotkanie w Tarnowskich Górach",  # Tarnów's stem, but "-skich" is no case ending of it
         "warsztaty w kalwarii",  # a short form only with a capital letter
         "obiad na wsi",
+        "lessons in the school near the river",
         "",
     ],
 )
