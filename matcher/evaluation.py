@@ -27,6 +27,7 @@ from matcher.lexical import LexicalModel
 from matcher.matching import MatchRequest, find_partners
 from matcher.profiles import Profile
 from matcher.ranking import Filters, Ranker
+from matcher.spelling import plain
 from matcher.typology import is_undervalued
 
 CUTOFF = 10
@@ -98,6 +99,11 @@ def load_labelled(path: Path, labels: str = "all") -> list[LabelledQuery]:
 
 
 # --- metrics ---------------------------------------------------------------------------
+
+
+def typed_plain(queries: list[LabelledQuery]) -> list[LabelledQuery]:
+    """The queries with their free-text searches typed without Polish letters."""
+    return [dataclasses.replace(q, query=plain(q.query)) if q.query else q for q in queries]
 
 
 def dcg(gains: Sequence[float]) -> float:
@@ -352,6 +358,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = []
     if "labels" in report:
         lines.append(f"labels: {report['labels']}")
+    if "searches" in report:
+        lines.append(f"free-text searches: {report['searches']}")
     for body in report.values():
         if not isinstance(body, dict) or "systems" not in body:
             continue

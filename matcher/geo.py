@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from matcher.spelling import plain
+
 # A loose box around the voivodeship; coordinates outside it are typos.
 LAT_RANGE = (49.0, 50.6)
 LON_RANGE = (19.0, 21.5)
@@ -101,13 +103,10 @@ _ENDINGS = frozenset(
 ) | {""}
 
 
-# Searches are often typed without Polish letters ("w Nowym Saczu", "kolo Oswiecimia"): names
-# and words are compared with them folded away.
-_PLAIN = str.maketrans("ąćęłńóśźż", "acelnoszz")
-
-
 def _fold(word: str) -> str:
-    return word.lower().translate(_PLAIN)
+    """Searches are often typed without Polish letters ("w Nowym Saczu", "kolo Oswiecimia"):
+    names and words are compared without them."""
+    return plain(word.lower())
 
 
 @cache

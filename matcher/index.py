@@ -21,6 +21,7 @@ from embeddings import Encoder
 from matcher.lexical import LexicalModel
 from matcher.profiles import UNIT_KINDS, Profile
 from matcher.registry import data_fingerprint, load_all
+from matcher.spelling import Respeller
 from matcher.terms import TermModel, vocabulary
 from matcher.vector_store import EncodeStats, vectors_for
 
@@ -70,6 +71,8 @@ class PartnerIndex:
     term_vocab: list[str] = field(default_factory=list, repr=False)
     term_vectors: np.ndarray | None = field(default=None, repr=False)
     terms: TermModel | None = field(default=None, repr=False)
+    # Puts Polish letters back into searches typed without them, from the registry's words.
+    respeller: Respeller | None = field(default=None, repr=False)
     # Arrays other modules derive from the index once (e.g. the ranking layout).
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -84,6 +87,7 @@ class PartnerIndex:
             self._by_institution[unit.institution][unit.kind].append(row)
         self.lexical = LexicalModel([u.text for u in self.units])
         self.lexical_rows = self.lexical.matrix
+        self.respeller = Respeller(u.text for u in self.units)
         if self.term_vectors is not None:
             by_kind = {kind: [self.units[r].text for r in self._rows[kind]] for kind in UNIT_KINDS}
             self.terms = TermModel(self.term_vocab, self.term_vectors, by_kind)

@@ -185,9 +185,12 @@ def _query_of(
         query = institution_query(index, profile, lambda texts: vectors_for(session, encoder, texts))
         session.commit()
     else:
-        query = text_query(encoder, request.query or "")
+        text = index.respeller.restore(request.query or "")
+        query = text_query(encoder, text)
+        if text != request.query:
+            query.respelt = text
         if request.filters.near is None:
-            query.place = find_place(request.query or "")
+            query.place = find_place(text)
         if request.filters.max_distance_km is not None and query.origin(request.filters) is None:
             raise BadRequest(
                 "filters.max_distance_km",

@@ -64,6 +64,8 @@ class Query:
     lemma_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # TF-IDF rows of the texts when the index already holds them (an indexed institution).
     lexical: dict[str, Any] = field(default_factory=dict)
+    # A search typed without Polish letters, as it was read with them put back.
+    respelt: str | None = None
     # The town a search names ("basen pod Miechowem") when no `near` is given: where its
     # distances are measured from.
     place: Place | None = None

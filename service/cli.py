@@ -226,6 +226,11 @@ def _labelled_world(
 @click.option("--limit", type=int, default=None, help="Only the first N queries (a quick slice).")
 @click.option("--ablations/--no-ablations", default=True, show_default=True)
 @click.option(
+    "--plain-searches",
+    is_flag=True,
+    help="Type the free-text searches without Polish letters, as many users do (a robustness check).",
+)
+@click.option(
     "--embedding-dev",
     type=click.Path(dir_okay=False),
     show_default=True,
@@ -235,18 +240,34 @@ def _labelled_world(
 @_output_option("reports/evaluation.json")
 @with_appcontext
 def evaluate_command(
-    queries_path, seed_dir, database, index_dir, labels, split, limit, ablations, embedding_dev, output
+    queries_path,
+    seed_dir,
+    database,
+    index_dir,
+    labels,
+    split,
+    limit,
+    ablations,
+    plain_searches,
+    embedding_dev,
+    output,
 ) -> None:
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
-    from matcher.evaluation import encoder_comparison, evaluate, format_report
+    from matcher.evaluation import encoder_comparison, evaluate, format_report, typed_plain
 
     world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
     with world as (session, index, encoder, queries):
         queries = [q for q in queries if not split or q.split == split][:limit]
+        if plain_searches:
+            queries = typed_plain(queries)
         report = evaluate(
             session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
         )
-    report = {"labels": labels, **report}
+    report = {
+        "labels": labels,
+        "searches": "without Polish letters" if plain_searches else "as written",
+        **report,
+    }
     if embedding_dev:
         report["embedding_dev"] = encoder_comparison(encoder, Path(embedding_dev))
     click.echo(format_report(report))

@@ -200,6 +200,11 @@ MATCH_RESPONSE = {
         "k": {"type": "integer", "description": "k as served (requests above MATCHER_MAX_K are capped)."},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"}},
         "index": _INDEX_USED,
+        "respelt": {
+            "type": "string",
+            "description": "Only for a search typed without Polish letters: how it was read, with the "
+            'letters put back from the registry\'s own words ("zajecia plywackie" -> "zajęcia pływackie").',
+        },
         "place": {
             **LOCATION,
             "description": (

@@ -36,6 +36,8 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     }
     if query.place is not None:
         answer["place"] = query.place.location()
+    if query.respelt is not None:
+        answer["respelt"] = query.respelt
     return answer
 
 

@@ -14,6 +14,7 @@ from matcher.evaluation import (
     precision_at_k,
     recall_at_k,
     reciprocal_rank,
+    typed_plain,
 )
 from tests.conftest import DATA
 
@@ -108,6 +109,22 @@ def test_evaluate_command_prints_and_writes_all_systems(runner, tmp_path):
     assert system["ndcg@10"] == pytest.approx(overall)
     assert report["dev"]["systems"]["system"]["ndcg@10_search"] is None
     assert "system nDCG@10 by query kind: partners for an institution" in result.output
+
+
+def test_searches_can_be_evaluated_typed_without_polish_letters(runner, tmp_path):
+    queries = [
+        {"id": "q", "split": "dev", "query": "nauka pływania dla dzieci", "relevance": {"T-009": 2}},
+        {"id": "i", "split": "dev", "institution": "T-001", "relevance": {"T-002": 2}},
+    ]
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    (search, institution) = typed_plain(load_labelled(path))
+    assert search.query == "nauka plywania dla dzieci" and institution.institution == "T-001"
+    output = tmp_path / "report.json"
+    result = run_labelled(runner, tmp_path, "evaluate", path, output, "--plain-searches", "--no-ablations")
+    assert result.exit_code == 0, result.output
+    assert json.loads(output.read_text(encoding="utf-8"))["searches"] == "without Polish letters"
+    assert "free-text searches: without Polish letters" in result.output
 
 
 def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):

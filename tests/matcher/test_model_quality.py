@@ -62,3 +62,17 @@ def test_free_text_search_finds_a_paraphrased_offer(world):
 
 def test_robotics_need_of_a_school_finds_the_robotics_club(world):
     assert "T-006" in top(world, institution="T-005")
+
+
+def test_a_search_typed_without_polish_letters_is_answered_as_with_them(world):
+    session, index, encoder = world
+
+    def ranked(text):
+        found = find_partners(session, index, encoder, MatchRequest(query=text, k=5))[1]
+        return [(s.profile.external_id, s.score) for s in found]
+
+    # "internships in a kitchen for pupils": the hotel that takes catering pupils comes first
+    with_letters = ranked("praktyki w kuchni dla uczniów")
+    assert with_letters[0][0] == "T-002"
+    assert ranked("praktyki w kuchni dla uczniow") == with_letters
+    assert ranked("PRAKTYKI W KUCHNI DLA UCZNIOW") == ranked("PRAKTYKI W KUCHNI DLA UCZNIÓW")

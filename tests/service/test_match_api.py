@@ -217,3 +217,9 @@ def test_a_standing_request_names_the_field_at_fault(seeded, client, path, statu
     response = client.get(path)
     assert response.status_code == status
     assert field in [f["field"] for f in response.json["error"]["fields"]]
+
+
+def test_a_search_typed_without_polish_letters_says_how_it_was_read(seeded, client):
+    body = match(client, query="praktyki w kuchni dla uczniow", k=3)
+    assert body["respelt"] == "praktyki w kuchni dla uczniów"
+    assert "respelt" not in match(client, query="praktyki w kuchni dla uczniów", k=3)
