@@ -52,10 +52,12 @@ def test_the_documented_example_is_served(seeded, client, document):
     documented = document["components"]["schemas"]["MatchResponse"]
     assert response.json["results"]
     assert set(documented["required"]) <= set(response.json) <= set(documented["properties"])
-    # A search naming a town answers with the place it measured from, as documented.
-    named = client.post("/match", json={"query": "warsztaty robotyki w Wieliczce", "k": 3})
+    # A search naming a town answers with the place it measured from, and one typed without
+    # Polish letters with how it was read, as documented.
+    named = client.post("/match", json={"query": "warsztaty robotyki dla uczniow w Wieliczce", "k": 3})
     assert named.status_code == 200, named.json
     assert set(named.json) == set(documented["properties"])
+    assert named.json["respelt"] == "warsztaty robotyki dla uczniów w Wieliczce"
     assert set(named.json["place"]) == set(documented["properties"]["place"]["properties"])
 
 
