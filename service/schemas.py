@@ -148,22 +148,23 @@ class TokenIn(Schema):
     )
 
 
-def load(schema: Schema, data: Any) -> dict[str, Any]:
-    """Validate input with a schema, raising a 422 API error with per-field messages."""
-    if data is None:
+def json_object(data: Any) -> dict[str, Any]:
+    """A request body that must be a JSON object, or a 400 naming the body."""
+    if not isinstance(data, dict):
         raise APIError(
             400,
             "bad_request",
-            "The request body must be JSON.",
+            "The request body must be a JSON object."
+            if data is not None
+            else "The request body must be JSON.",
             [{"field": "_body", "message": "Expected a JSON object."}],
         )
-    if not isinstance(data, dict):
-        raise APIError(
-            422,
-            "validation_error",
-            "The request body must be a JSON object.",
-            [{"field": "_body", "message": "Expected a JSON object."}],
-        )
+    return data
+
+
+def load(schema: Schema, data: Any) -> dict[str, Any]:
+    """Validate input with a schema, raising a 422 API error with per-field messages."""
+    json_object(data)
     try:
         return schema.load(data)
     except ValidationError as exc:

@@ -34,6 +34,7 @@ from service.schemas import (
     ListArgsIn,
     SuggestionsArgsIn,
     contact_of,
+    json_object,
     load,
     match_request,
 )
@@ -66,7 +67,7 @@ def show(external_id: str):
 @admin_required
 @refreshing
 def create():
-    body = _json_object()
+    body = json_object(request.get_json(silent=True))
     session = db_session()
     if isinstance(body.get("external_id"), str):
         try:
@@ -88,7 +89,7 @@ def create():
 @editor_required
 @refreshing
 def replace(external_id: str):
-    body = _json_object()
+    body = json_object(request.get_json(silent=True))
     _same_id(
         body.setdefault("external_id", external_id),
         external_id,
@@ -121,7 +122,7 @@ def _keep_hidden_contacts(body: dict, external_id: str) -> None:
 @refreshing
 def update(external_id: str):
     """Change only the fields given (a JSON merge patch); the rest of the card stays as stored."""
-    patch = _json_object()
+    patch = json_object(request.get_json(silent=True))
     _same_id(patch.get("external_id", external_id), external_id, "external_id cannot be changed by PATCH.")
     session = db_session()
     stored = InstitutionOut.dump(get_institution(session, external_id), with_contact=True)
@@ -202,15 +203,3 @@ def _cards(institutions: list) -> list[dict]:
     """Cards as this caller may see them; showing personal contact data is audited."""
     personal = reveal_contacts({i.external_id: i for i in institutions})
     return [InstitutionOut.dump(i, personal) for i in institutions]
-
-
-def _json_object() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise APIError(
-            400,
-            "bad_request",
-            "The request body must be a JSON object.",
-            [{"field": "_body", "message": "Expected a JSON object."}],
-        )
-    return body

@@ -93,10 +93,13 @@ def test_bad_match_requests_name_the_field(seeded, client, body, field):
     assert field in fields, response.json
 
 
-def test_non_json_body_is_a_400(seeded, client):
-    response = client.post("/match", data="not json", content_type="text/plain")
-    assert response.status_code == 400
-    assert response.json["error"]["code"] == "bad_request"
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", '"robotyka"', "null"])
+def test_a_body_that_is_no_json_object_is_a_400(seeded, client, body):
+    for path in ("/match", "/institutions", "/institutions/T-001/feedback"):
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code == 400, (path, response.json)
+        assert response.json["error"]["code"] == "bad_request"
+        assert response.json["error"]["fields"][0]["field"] == "_body"
 
 
 def test_unknown_institution_is_a_404(seeded, client):
