@@ -101,6 +101,18 @@ def load_labelled(path: Path, labels: str = "all") -> list[LabelledQuery]:
 # --- metrics ---------------------------------------------------------------------------
 
 
+def asked_as(queries: list[LabelledQuery], texts: dict[str, str]) -> list[LabelledQuery]:
+    """The queries with their free-text searches in other words (by query id), labels kept.
+
+    Raises:
+        ValueError: a search has no text in `texts`.
+    """
+    missing = [q.id for q in queries if q.query and q.id not in texts]
+    if missing:
+        raise ValueError(f"no text for searches {missing[:5]}")
+    return [dataclasses.replace(q, query=texts[q.id]) if q.query else q for q in queries]
+
+
 def typed_plain(queries: list[LabelledQuery]) -> list[LabelledQuery]:
     """The queries with their free-text searches typed without Polish letters."""
     return [dataclasses.replace(q, query=plain(q.query)) if q.query else q for q in queries]

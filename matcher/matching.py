@@ -19,6 +19,7 @@ from matcher.models import Institution
 from matcher.profiles import Profile
 from matcher.ranking import TERM_SOURCES, Filters, Query, Ranker, Standing, Suggestion
 from matcher.registry import get_institution
+from matcher.spelling import is_polish
 from matcher.vector_store import vectors_for
 
 
@@ -187,6 +188,7 @@ def _query_of(
     else:
         text = index.respeller.restore(request.query or "")
         query = text_query(encoder, text)
+        query.polish = is_polish(text)
         if text != request.query:
             query.respelt = text
         if request.filters.near is None:
@@ -196,7 +198,7 @@ def _query_of(
                 "filters.max_distance_km",
                 "A distance filter on a text search needs filters.near or a town named in the query.",
             )
-    if index.terms is not None and config.term_share > 0:
+    if index.terms is not None and config.term_share > 0 and query.polish:
         query.lemma_vectors = _unseen_lemma_vectors(index, encoder, query)
     return query
 

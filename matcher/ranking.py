@@ -66,6 +66,9 @@ class Query:
     lexical: dict[str, Any] = field(default_factory=dict)
     # A search typed without Polish letters, as it was read with them put back.
     respelt: str | None = None
+    # Whether the Polish word views (character n-grams, lemmas) apply: not to a search
+    # written in another language, which the encoder alone matches across languages.
+    polish: bool = True
     # The town a search names ("basen pod Miechowem") when no `near` is given: where its
     # distances are measured from.
     place: Place | None = None
@@ -212,9 +215,9 @@ class _Strengths:
         lexical = {
             s: query.lexical[s] if s in query.lexical else index.lexical.transform(t)
             for s, t in query.texts.items()
-            if t and config.lexical_share > 0
+            if t and config.lexical_share > 0 and query.polish
         }
-        use_terms = index.terms is not None and config.term_share > 0
+        use_terms = index.terms is not None and config.term_share > 0 and query.polish
         pairs = (
             ("need", "offer"),
             ("need", "profile"),

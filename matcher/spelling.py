@@ -1,10 +1,14 @@
-"""Searches typed without Polish letters, respelt with the registry's own words.
+"""How a search is read: respelt when typed without Polish letters, and whether it is Polish.
 
 Many people type "zajecia plywackie dla dzieci" for "zajęcia pływackie dla dzieci". The
 encoder, the character n-grams and the lemmatiser all read such words as other words (the
 searches of the labelled set lose 0.05-0.07 nDCG@10 typed that way). A search with no Polish
 letter at all has each word the registry does not use replaced by the registry's most
 frequent word that differs from it only by Polish letters.
+
+A search in another language ("swimming lessons for children with autism") shares no
+character n-grams or lemmas with Polish cards; those views only add noise to the encoder's
+cross-lingual match, so such a search is matched by the encoder alone (`is_polish`).
 """
 
 from __future__ import annotations
@@ -49,3 +53,14 @@ class Respeller:
         if word.isupper() and len(word) > 1:
             return found.upper()
         return found[:1].upper() + found[1:] if word[:1].isupper() else found
+
+
+def is_polish(text: str) -> bool:
+    """Whether at least as many of the text's words are Polish as English (simplemma's lexicons).
+
+    The labelled searches, as written or typed without Polish letters and respelt, lead by
+    0.67 or more; the same searches in English trail by 0.33 or more.
+    """
+    import simplemma
+
+    return simplemma.in_target_language(text, lang="pl") >= simplemma.in_target_language(text, lang="en")

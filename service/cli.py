@@ -231,6 +231,13 @@ def _labelled_world(
     help="Type the free-text searches without Polish letters, as many users do (a robustness check).",
 )
 @click.option(
+    "--search-texts",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Ask the free-text searches in these words instead (JSON: query id -> text), e.g. "
+    "seed_data/eval/searches_en.json for the same searches in English.",
+)
+@click.option(
     "--embedding-dev",
     type=click.Path(dir_okay=False),
     show_default=True,
@@ -249,25 +256,27 @@ def evaluate_command(
     limit,
     ablations,
     plain_searches,
+    search_texts,
     embedding_dev,
     output,
 ) -> None:
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
-    from matcher.evaluation import encoder_comparison, evaluate, format_report, typed_plain
+    from matcher.evaluation import asked_as, encoder_comparison, evaluate, format_report, typed_plain
 
     world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
+    searches = "as written"
     with world as (session, index, encoder, queries):
         queries = [q for q in queries if not split or q.split == split][:limit]
+        if search_texts:
+            queries = asked_as(queries, json.loads(Path(search_texts).read_text(encoding="utf-8")))
+            searches = f"in the words of {Path(search_texts).name}"
         if plain_searches:
             queries = typed_plain(queries)
+            searches += ", without Polish letters"
         report = evaluate(
             session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
         )
-    report = {
-        "labels": labels,
-        "searches": "without Polish letters" if plain_searches else "as written",
-        **report,
-    }
+    report = {"labels": labels, "searches": searches, **report}
     if embedding_dev:
         report["embedding_dev"] = encoder_comparison(encoder, Path(embedding_dev))
     click.echo(format_report(report))

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from matcher.evaluation import (
+    asked_as,
     bootstrap_ci,
     load_labelled,
     ndcg_at_k,
@@ -123,8 +124,24 @@ def test_searches_can_be_evaluated_typed_without_polish_letters(runner, tmp_path
     output = tmp_path / "report.json"
     result = run_labelled(runner, tmp_path, "evaluate", path, output, "--plain-searches", "--no-ablations")
     assert result.exit_code == 0, result.output
-    assert json.loads(output.read_text(encoding="utf-8"))["searches"] == "without Polish letters"
-    assert "free-text searches: without Polish letters" in result.output
+    assert json.loads(output.read_text(encoding="utf-8"))["searches"] == "as written, without Polish letters"
+    assert "free-text searches: as written, without Polish letters" in result.output
+
+
+def test_searches_can_be_evaluated_in_other_words(runner, tmp_path):
+    queries = [{"id": "q", "split": "dev", "query": "nauka pływania dla dzieci", "relevance": {"T-009": 2}}]
+    path, english = tmp_path / "q.json", tmp_path / "en.json"
+    path.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    english.write_text(json.dumps({"q": "swimming lessons for children"}), encoding="utf-8")
+    (asked,) = asked_as(load_labelled(path), {"q": "swimming lessons for children"})
+    assert asked.query == "swimming lessons for children" and asked.relevance == {"T-009": 2}
+    with pytest.raises(ValueError):
+        asked_as(load_labelled(path), {})
+    output = tmp_path / "report.json"
+    extra = ("--search-texts", str(english), "--no-ablations")
+    result = run_labelled(runner, tmp_path, "evaluate", path, output, *extra)
+    assert result.exit_code == 0, result.output
+    assert json.loads(output.read_text(encoding="utf-8"))["searches"] == "in the words of en.json"
 
 
 def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):

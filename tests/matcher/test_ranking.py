@@ -349,3 +349,16 @@ def test_a_standing_is_worded_by_why_the_partner_is_where_it_is(status, position
     assert text.startswith(fake.profile.name) and words in text
     english = render_standing(Standing(fake, status, position, last), 5, lang="en", voice=voice)
     assert english != text and fake.profile.name in english
+
+
+def test_a_search_in_another_language_is_matched_by_the_encoder_alone(world):
+    dense_only = dataclasses.replace(DEFAULT_CONFIG, lexical_share=0.0, term_share=0.0)
+
+    def scored(config, text):
+        return [(s.profile.external_id, s.score) for s in run(world, config, query=text, k=10)]
+
+    english = "swimming lessons for primary school pupils"
+    assert scored(DEFAULT_CONFIG, english) == scored(dense_only, english)
+    # A Polish search keeps its character n-grams and lemmas.
+    polish = "nauka pływania dla uczniów szkół podstawowych"
+    assert scored(DEFAULT_CONFIG, polish) != scored(dense_only, polish)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matcher.spelling import Respeller, plain
+from matcher.spelling import Respeller, is_polish, plain
 
 REGISTRY = [
     "Zajęcia pływackie dla dzieci z niepełnosprawnościami",
@@ -35,3 +35,11 @@ def test_a_search_with_any_polish_letter_is_taken_as_typed():
 def test_the_registrys_most_frequent_spelling_wins():
     assert Respeller(["żółw", "żołw", "żółw"]).restore("zolw") == "żółw"
     assert Respeller(["żołw", "żółw", "żołw"]).restore("zolw") == "żołw"
+
+
+def test_a_search_is_read_as_polish_unless_more_of_it_is_english():
+    assert is_polish("szukamy instruktora robotyki dla klas 4-6")
+    assert is_polish("zajęcia pływackie dla dzieci z autyzmem w Krakowie")
+    assert is_polish("robotyka")  # neither lexicon outweighs the other: Polish, the registry's language
+    assert not is_polish("swimming lessons for children with autism in Kraków")
+    assert not is_polish("we need a room for a choir rehearsal")
