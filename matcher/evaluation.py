@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import random
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -116,6 +118,24 @@ def asked_as(queries: list[LabelledQuery], texts: dict[str, str]) -> list[Labell
 def typed_plain(queries: list[LabelledQuery]) -> list[LabelledQuery]:
     """The queries with their free-text searches typed without Polish letters."""
     return [dataclasses.replace(q, query=plain(q.query)) if q.query else q for q in queries]
+
+
+_LONG_WORD = re.compile(r"[^\W\d_]{5,}")
+
+
+def typed_with_typos(queries: list[LabelledQuery], share: float, seed: int = 7) -> list[LabelledQuery]:
+    """The free-text searches with two neighbouring letters swapped in `share` of their words of
+    five letters or more (a fixed seed: the same typos every run)."""
+    rng = random.Random(seed)
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if rng.random() >= share:
+            return word
+        i = rng.randrange(1, len(word) - 2)
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+    return [dataclasses.replace(q, query=_LONG_WORD.sub(swap, q.query)) if q.query else q for q in queries]
 
 
 def dcg(gains: Sequence[float]) -> float:

@@ -187,8 +187,11 @@ def _query_of(
         session.commit()
     else:
         text = index.respeller.restore(request.query or "")
+        polish = is_polish(text)
+        if polish:
+            text = index.respeller.correct(text)
         query = text_query(encoder, text)
-        query.polish = is_polish(text)
+        query.polish = polish
         if text != request.query:
             query.respelt = text
         if request.filters.near is None:

@@ -231,6 +231,12 @@ def _labelled_world(
     help="Type the free-text searches without Polish letters, as many users do (a robustness check).",
 )
 @click.option(
+    "--typos",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Swap two neighbouring letters in this share of the searches' longer words (a robustness check).",
+)
+@click.option(
     "--search-texts",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
@@ -256,12 +262,20 @@ def evaluate_command(
     limit,
     ablations,
     plain_searches,
+    typos,
     search_texts,
     embedding_dev,
     output,
 ) -> None:
     """Measure ranking quality on the labelled set: system, ablations, two baselines."""
-    from matcher.evaluation import asked_as, encoder_comparison, evaluate, format_report, typed_plain
+    from matcher.evaluation import (
+        asked_as,
+        encoder_comparison,
+        evaluate,
+        format_report,
+        typed_plain,
+        typed_with_typos,
+    )
 
     world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
     searches = "as written"
@@ -273,6 +287,9 @@ def evaluate_command(
         if plain_searches:
             queries = typed_plain(queries)
             searches += ", without Polish letters"
+        if typos:
+            queries = typed_with_typos(queries, typos)
+            searches += f", with typos in {typos:.0%} of the longer words"
         report = evaluate(
             session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
         )

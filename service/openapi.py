@@ -202,8 +202,9 @@ MATCH_RESPONSE = {
         "index": _INDEX_USED,
         "respelt": {
             "type": "string",
-            "description": "Only for a search typed without Polish letters: how it was read, with the "
-            'letters put back from the registry\'s own words ("zajecia plywackie" -> "zajęcia pływackie").',
+            "description": "Only for a search typed without Polish letters or with typos: how it was "
+            "read, with the letters put back and the typos corrected from the registry's own words "
+            '("zajecia plywackie" -> "zajęcia pływackie", "nauzcy" -> "nauczy").',
         },
         "place": {
             **LOCATION,

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from matcher.evaluation import (
+    LabelledQuery,
     asked_as,
     bootstrap_ci,
     load_labelled,
@@ -16,6 +17,7 @@ from matcher.evaluation import (
     recall_at_k,
     reciprocal_rank,
     typed_plain,
+    typed_with_typos,
 )
 from tests.conftest import DATA
 
@@ -162,3 +164,16 @@ def test_tune_learns_weights_that_the_service_can_load(runner, tmp_path):
     assert after >= before
     learned = RankingConfig.load(output)
     assert set(learned.weights.as_dict()) == set(json.loads(output.read_text())["weights"])
+
+
+def test_typos_are_the_same_every_run_and_only_in_searches():
+    queries = [
+        LabelledQuery("q", "dev", {"T-009": 2}, query="nauka pływania dla dzieci z niepełnosprawnością"),
+        LabelledQuery("i", "dev", {"T-002": 2}, institution="T-001"),
+    ]
+    once, again = typed_with_typos(queries, 1.0), typed_with_typos(queries, 1.0)
+    assert once == again and once[1] == queries[1]
+    words = list(zip(queries[0].query.split(), once[0].query.split(), strict=True))
+    assert all(sorted(a) == sorted(b) for a, b in words)  # letters swapped, none lost
+    assert [a != b for a, b in words] == [True, True, False, True, False, True]  # 5+ letters
+    assert typed_with_typos(queries, 0.0) == queries

@@ -362,3 +362,10 @@ def test_a_search_in_another_language_is_matched_by_the_encoder_alone(world):
     # A Polish search keeps its character n-grams and lemmas.
     polish = "nauka pływania dla uczniów szkół podstawowych"
     assert scored(DEFAULT_CONFIG, polish) != scored(dense_only, polish)
+
+
+def test_a_search_with_typos_is_answered_as_without_them(world):
+    def scored(text):
+        return [(s.profile.external_id, s.score) for s in run(world, query=text, k=10)]
+
+    assert scored("praktyki w kuhcni dla ucznió") == scored("praktyki w kuchni dla uczniów")

@@ -43,3 +43,19 @@ def test_a_search_is_read_as_polish_unless_more_of_it_is_english():
     assert is_polish("robotyka")  # neither lexicon outweighs the other: Polish, the registry's language
     assert not is_polish("swimming lessons for children with autism in Kraków")
     assert not is_polish("we need a room for a choir rehearsal")
+
+
+def test_a_typo_is_corrected_to_the_registrys_word_one_edit_away():
+    respell = Respeller(["nauczy starszych ludzi obsługi komputera", "zajęcia dla starszych"])
+    # Swapped, left out, added and changed letters; capitals as typed.
+    assert (
+        respell.correct("Nauzcy starszyh ludzii obsługi komptera")
+        == "Nauczy starszych ludzi obsługi komputera"
+    )
+    # A Polish word the registry does not use is not a typo; short words are left as typed.
+    assert respell.correct("defibrylatora dla ludi") == "defibrylatora dla ludi"
+
+
+def test_the_most_frequent_word_one_edit_away_wins():
+    respell = Respeller(["kursy kursy kursy", "karty"])
+    assert respell.correct("kurtsy") == "kursy"
