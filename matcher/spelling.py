@@ -74,6 +74,8 @@ class Respeller:
             if len(word) >= MIN_CORRECTED - 1:
                 for key in {word} | _deletions(word):
                     self._near.setdefault(key, []).append(word)
+        # simplemma reads a language's lexicon on first use (seconds): here, not in a search.
+        is_polish("zajęcia lessons")
 
     def restore(self, text: str) -> str:
         """The text respelt with Polish letters; unchanged when it has any Polish letter already."""
