@@ -70,7 +70,11 @@ class MatchIn(Schema):
     query = fields.String(validate=[validate.Length(min=1), _non_blank])
     k = fields.Integer(load_default=10, strict=True, validate=validate.Range(min=1))
     filters = fields.Nested(FiltersIn, load_default=None)
-    lang = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
+    # Explanations' language; without it Polish, or English for a search written in English.
+    lang = fields.String(
+        validate=validate.OneOf(["pl", "en"]),
+        metadata={"description": "pl or en; default pl, or en for a search written in English."},
+    )
 
     @validates_schema
     def _exactly_one(self, data: dict, **kwargs: Any) -> None:

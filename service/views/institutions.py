@@ -155,7 +155,7 @@ def import_file():
 def suggestions(external_id: str):
     args = load(SuggestionsArgsIn(), request.args.to_dict())
     req = match_request({**args, "institution": external_id}, current_app.config)
-    return run_match(req, args["lang"], voice="second")
+    return run_match(req, args.get("lang"), voice="second")
 
 
 @bp.get("/institutions/<external_id>/suggestions/<partner>")
@@ -163,7 +163,7 @@ def standing(external_id: str, partner: str):
     """Why a given institution is, or is not, among this institution's suggestions."""
     args = load(SuggestionsArgsIn(), request.args.to_dict())
     req = match_request({**args, "institution": external_id}, current_app.config)
-    return assess(req, partner, args["lang"])
+    return assess(req, partner, args.get("lang"))
 
 
 @bp.post("/institutions/<external_id>/feedback")

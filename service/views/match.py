@@ -19,16 +19,20 @@ bp = Blueprint("match", __name__)
 def match():
     data = load(MatchIn(), request.get_json(silent=True))
     req = match_request(data, current_app.config)
-    return run_match(req, data["lang"], voice="third")
+    return run_match(req, data.get("lang"), voice="third")
 
 
-def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
-    """Answer a match request with suggestions and what index answered it."""
+def run_match(req: MatchRequest, lang: str | None, voice: str) -> dict:
+    """Answer a match request with suggestions and what index answered it.
+
+    Without `lang`, explanations are in Polish, or in English for a search written in English.
+    """
     res = resources()
     index = res.live.get()
     # Partners the institution's staff marked as not relevant are not suggested again.
     req = feedback.without_dismissed(db_session(), req)
     query, suggestions = find_partners(db_session(), index, res.encoder, req, res.ranking)
+    lang = lang or ("pl" if query.polish else "en")
     answer = {
         "k": req.k,
         "results": _with_contacts([present(query, s, lang=lang, voice=voice) for s in suggestions]),
@@ -41,7 +45,7 @@ def run_match(req: MatchRequest, lang: str, voice: str) -> dict:
     return answer
 
 
-def assess(req: MatchRequest, partner: str, lang: str) -> dict:
+def assess(req: MatchRequest, partner: str, lang: str | None) -> dict:
     """One institution's standing among an institution's suggestions, addressed to its staff."""
     res = resources()
     index = res.live.get()
@@ -51,7 +55,7 @@ def assess(req: MatchRequest, partner: str, lang: str) -> dict:
     except NotFound as exc:
         field = "partner" if exc.external_id == partner else "external_id"
         raise APIError(404, "not_found", str(exc), [{"field": field, "message": str(exc)}]) from None
-    answer = _with_contacts([present_standing(query, standing, req.k, lang=lang, voice="second")])[0]
+    answer = _with_contacts([present_standing(query, standing, req.k, lang=lang or "pl", voice="second")])[0]
     return {**answer, "index": _index_of(index.manifest)}
 
 

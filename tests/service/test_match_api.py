@@ -226,3 +226,14 @@ def test_a_search_typed_without_polish_letters_says_how_it_was_read(seeded, clie
     body = match(client, query="praktyki w kuchni dla uczniow", k=3)
     assert body["respelt"] == "praktyki w kuchni dla uczniów"
     assert "respelt" not in match(client, query="praktyki w kuchni dla uczniów", k=3)
+
+
+def test_a_search_written_in_english_is_explained_in_english_unless_asked_otherwise(seeded, client):
+    def explained(text, **lang):
+        return [r["explanation"] for r in match(client, query=text, k=3, **lang)["results"]]
+
+    english = "swimming lessons for primary school pupils"
+    assert explained(english) and explained(english) == explained(english, lang="en")
+    assert explained(english, lang="pl") != explained(english)
+    polish = "nauka pływania dla uczniów"
+    assert explained(polish) == explained(polish, lang="pl") != explained(polish, lang="en")
