@@ -19,7 +19,6 @@ from matcher.models import Institution
 from matcher.profiles import Profile
 from matcher.ranking import TERM_SOURCES, Filters, Query, Ranker, Standing, Suggestion
 from matcher.registry import get_institution
-from matcher.spelling import is_polish
 from matcher.vector_store import vectors_for
 
 
@@ -186,10 +185,7 @@ def _query_of(
         query = institution_query(index, profile, lambda texts: vectors_for(session, encoder, texts))
         session.commit()
     else:
-        text = index.respeller.restore(request.query or "")
-        polish = is_polish(text)
-        if polish:
-            text = index.respeller.correct(text)
+        text, polish = index.respeller.read(request.query or "")
         query = text_query(encoder, text)
         query.polish = polish
         if text != request.query:

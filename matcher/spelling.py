@@ -77,6 +77,16 @@ class Respeller:
         # simplemma reads a language's lexicon on first use (seconds): here, not in a search.
         is_polish("zajęcia lessons")
 
+    def read(self, text: str) -> tuple[str, bool]:
+        """A search as it is matched, and whether it is Polish.
+
+        Polish letters are put back first (a plain search reads as Polish only once they are);
+        typos are corrected only in a Polish search, so English words never turn Polish.
+        """
+        text = self.restore(text)
+        polish = is_polish(text)
+        return (self.correct(text) if polish else text), polish
+
     def restore(self, text: str) -> str:
         """The text respelt with Polish letters; unchanged when it has any Polish letter already."""
         if _POLISH_LETTER.search(text):
