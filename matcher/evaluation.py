@@ -103,6 +103,11 @@ def load_labelled(path: Path, labels: str = "all") -> list[LabelledQuery]:
 # --- metrics ---------------------------------------------------------------------------
 
 
+def _searches_as(queries: list[LabelledQuery], rewrite) -> list[LabelledQuery]:
+    """The queries with each free-text search's text rewritten; institution queries and labels kept."""
+    return [dataclasses.replace(q, query=rewrite(q)) if q.query else q for q in queries]
+
+
 def asked_as(queries: list[LabelledQuery], texts: dict[str, str]) -> list[LabelledQuery]:
     """The queries with their free-text searches in other words (by query id), labels kept.
 
@@ -112,12 +117,12 @@ def asked_as(queries: list[LabelledQuery], texts: dict[str, str]) -> list[Labell
     missing = [q.id for q in queries if q.query and q.id not in texts]
     if missing:
         raise ValueError(f"no text for searches {missing[:5]}")
-    return [dataclasses.replace(q, query=texts[q.id]) if q.query else q for q in queries]
+    return _searches_as(queries, lambda q: texts[q.id])
 
 
 def typed_plain(queries: list[LabelledQuery]) -> list[LabelledQuery]:
     """The queries with their free-text searches typed without Polish letters."""
-    return [dataclasses.replace(q, query=plain(q.query)) if q.query else q for q in queries]
+    return _searches_as(queries, lambda q: plain(q.query))
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{5,}")
@@ -135,7 +140,7 @@ def typed_with_typos(queries: list[LabelledQuery], share: float, seed: int = 7) 
         i = rng.randrange(1, len(word) - 2)
         return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
-    return [dataclasses.replace(q, query=_LONG_WORD.sub(swap, q.query)) if q.query else q for q in queries]
+    return _searches_as(queries, lambda q: _LONG_WORD.sub(swap, q.query))
 
 
 def dcg(gains: Sequence[float]) -> float:

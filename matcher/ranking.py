@@ -118,6 +118,8 @@ class _Scored:
     """One query scored against the whole index."""
 
     query: Query
+    # Institutions that pass the filters and exclusions; `mask`: those of them that may be listed.
+    eligible: np.ndarray
     mask: np.ndarray
     strengths: _Strengths
     values: dict[str, np.ndarray]
@@ -373,12 +375,11 @@ class Ranker:
             return Standing(suggestion, "existing_partner", None, last)
         if external_id in filters.exclude:
             return Standing(suggestion, "excluded", None, last)
-        open_ = self.eligible(query.profile, filters, scored.km)
-        if not open_[i]:
+        if not scored.eligible[i]:
             return Standing(suggestion, "filtered", None, last)
         # Ranked as `rank` orders: by score, ties by id.
         total, ids = scored.total, self.layout.id_array
-        ahead = open_ & ((total > total[i]) | ((total == total[i]) & (ids < external_id)))
+        ahead = scored.eligible & ((total > total[i]) | ((total == total[i]) & (ids < external_id)))
         return Standing(suggestion, "ranked", int(ahead.sum()) + 1, last)
 
     def _score(self, query: Query, filters: Filters) -> _Scored:
@@ -390,7 +391,8 @@ class Ranker:
         km = self._distances(origin) if origin is not None else None
         reach_km = self._reach_km(me) if km is not None else None
         inside = self._inside_area(me) if km is not None and me is not None else None
-        mask = self.candidates(query, filters) & self.eligible(me, filters, km)
+        eligible = self.eligible(me, filters, km)
+        mask = self.candidates(query, filters) & eligible
         strengths = _Strengths(self.index, self.layout, query, config)
         values = self._values(query, strengths, km, reach_km, inside)
         weights = config.weights
@@ -399,7 +401,7 @@ class Ranker:
         if me is None:
             # A text search lists only institutions that match it in some way.
             mask &= (values["complement"] > 0) | (values["profile"] > 0)
-        return _Scored(query, mask, strengths, values, parts, total, km, reach_km, inside)
+        return _Scored(query, eligible, mask, strengths, values, parts, total, km, reach_km, inside)
 
     def _select(self, scored: _Scored, filters: Filters, k: int) -> list[Suggestion]:
         """The listed institutions, best first: ranked, diversified, cut to k, with evidence."""

@@ -23,6 +23,13 @@ class APIError(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields or []
 
 
+def not_found(err: NotFound, path_id: str | None = None) -> APIError:
+    """A 404 naming the field at fault: the path's `external_id`, else (given the path's id, and
+    the unknown id is another) the `partner` in the request."""
+    field = "partner" if path_id is not None and err.external_id != path_id else "external_id"
+    return APIError(404, "not_found", str(err), [{"field": field, "message": str(err)}])
+
+
 def error_response(status: int, code: str, message: str, fields: list | None = None):
     body: dict[str, Any] = {"status": status, "code": code, "message": message}
     if fields:
@@ -39,7 +46,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def _not_found(err: NotFound):
-        return error_response(404, "not_found", str(err), [{"field": "external_id", "message": str(err)}])
+        return _api(not_found(err))
 
     @app.errorhandler(ImportRejected)
     def _rejected(err: ImportRejected):

@@ -24,7 +24,7 @@ from service.auth import (
     reveal_contacts,
     speaker_required,
 )
-from service.errors import APIError
+from service.errors import APIError, not_found
 from service.refresh import refreshing
 from service.schemas import (
     PERSONAL_CONTACT,
@@ -176,8 +176,7 @@ def give_feedback(external_id: str):
             db_session(), external_id, data["partner"], data["verdict"], data.get("comment"), caller_role()
         )
     except NotFound as exc:
-        field = "external_id" if exc.external_id == external_id else "partner"
-        raise APIError(404, "not_found", str(exc), [{"field": field, "message": str(exc)}]) from None
+        raise not_found(exc, external_id) from None
     except ValueError as exc:
         raise APIError(
             422, "validation_error", str(exc), [{"field": "partner", "message": str(exc)}]

@@ -8,7 +8,7 @@ from matcher import feedback
 from matcher.matching import MatchRequest, assess_partner, find_partners, present, present_standing
 from matcher.registry import NotFound, contacts
 from service.auth import reveal_contacts
-from service.errors import APIError
+from service.errors import not_found
 from service.schemas import MatchIn, contact_of, load, match_request
 from service.state import db_session, resources
 
@@ -53,8 +53,7 @@ def assess(req: MatchRequest, partner: str, lang: str | None) -> dict:
     try:
         query, standing = assess_partner(db_session(), index, res.encoder, req, partner, res.ranking)
     except NotFound as exc:
-        field = "partner" if exc.external_id == partner else "external_id"
-        raise APIError(404, "not_found", str(exc), [{"field": field, "message": str(exc)}]) from None
+        raise not_found(exc, req.institution) from None
     answer = _with_contacts([present_standing(query, standing, req.k, lang=lang or "pl", voice="second")])[0]
     return {**answer, "index": _index_of(index.manifest)}
 
