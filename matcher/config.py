@@ -53,6 +53,9 @@ class RankingConfig:
     # Each of our needs is rescaled by its best fit, but never by less than this
     # (1 turns the rescaling off).
     need_scale_floor: float = 0.7
+    # A need that names a kind of institution ("Firmy budowlane…", "Szkoły…", `matcher.kinds`)
+    # is met by institutions of other kinds at this share of their fit (1 turns it off).
+    named_kind: float = 0.5
     # Weight of the second-best matched unit in a direction's score.
     second_best: float = 0.3
     # How the two directions combine into `complement`: a power mean (1 mean, -1 harmonic

@@ -128,6 +128,8 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "our_need.third": "Potrzebie instytucji {asker} «{need}»",
         "met_by_offer": "{our_need} odpowiada oferta {theirs}: «{offer}» (podobieństwo {sim}).",
         "met_by_profile": "{our_need} odpowiada profil działalności {theirs}.",
+        "kind.named": " Ta potrzeba wprost wskazuje taki rodzaj partnera ({kinds}).",
+        "kind.other": " Ta potrzeba wskazuje inny rodzaj partnera ({kinds}), co obniża ocenę.",
         "their_need": "W drugą stronę: {theirs} szuka «{need}»",
         "ours_by_offer.second": "{their_need}, a Wy oferujecie «{offer}» (podobieństwo {sim}).",
         "ours_by_offer.third": "{their_need}, a {asker} oferuje «{offer}» (podobieństwo {sim}).",
@@ -185,6 +187,8 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "our_need.third": "The need of {asker} «{need}»",
         "met_by_offer": "{our_need} is met by {theirs}'s offer «{offer}» (similarity {sim}).",
         "met_by_profile": "{our_need} is met by what {theirs} does.",
+        "kind.named": " This need names this kind of partner ({kinds}).",
+        "kind.other": " This need names another kind of partner ({kinds}), which lowers the score.",
         "their_need": "The other way round: {theirs} is looking for «{need}»",
         "ours_by_offer.second": "{their_need}, and you offer «{offer}» (similarity {sim}).",
         "ours_by_offer.third": "{their_need}, and {asker} offers «{offer}» (similarity {sim}).",
@@ -250,8 +254,16 @@ class _Wording:
     def their_offer_meets_our_need(self, r: dict) -> str:
         our_need = self.voiced("our_need", need=r["need"])
         if r.get("offer"):
-            return self.say("met_by_offer", our_need=our_need, offer=r["offer"], sim=_sim(r))
-        return self.say("met_by_profile", our_need=our_need)
+            text = self.say("met_by_offer", our_need=our_need, offer=r["offer"], sim=_sim(r))
+        else:
+            text = self.say("met_by_profile", our_need=our_need)
+        named = r.get("named_kind")
+        if named:
+            if named["matches"]:
+                text += self.say("kind.named", kinds=label(CATEGORIES, named["theirs"], self.lang))
+            else:
+                text += self.say("kind.other", kinds=_labels(named["kinds"], CATEGORIES, self.lang))
+        return text
 
     def our_offer_meets_their_need(self, r: dict) -> str:
         their_need = self.say("their_need", need=r["need"])

@@ -18,6 +18,7 @@ import numpy as np
 from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.geo import Place
 from matcher.index import PartnerIndex
+from matcher.kinds import named_kinds
 from matcher.profiles import Profile
 from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
 
@@ -275,6 +276,17 @@ def _per_need_scale(per_row: np.ndarray, config: RankingConfig) -> np.ndarray:
     return np.minimum(per_row / np.maximum(top, config.need_scale_floor), 1.0)
 
 
+def _named_kind_factor(needs: list[str], category: np.ndarray, share: float) -> np.ndarray:
+    """(needs, institutions): 1, or `share` for an institution not of a kind the need names."""
+    factor = np.ones((len(needs), len(category)), np.float32)
+    if share < 1:
+        for row, need in enumerate(needs):
+            kinds = named_kinds(need)
+            if kinds:
+                factor[row, ~np.isin(category, list(kinds))] = share
+    return factor
+
+
 def _power_mean(a: np.ndarray, b: np.ndarray, power: float) -> np.ndarray:
     """Power mean of the two directions: 1 the plain mean, -1 harmonic (RECON), inf the max."""
     if math.isinf(power):
@@ -476,7 +488,10 @@ class Ranker:
             # Our needs, met by their offers (or, at a discount, by what their profile says).
             by_offer = layout.per_institution_max(st.get("need", "offer", n_need, rows["offer"]), "offer")
             by_profile = st.get("need", "profile", n_need, n)
-            fit_in = _combine(_per_need_scale(_with_context(by_offer, by_profile, config), config), config)
+            fit_need = _with_context(by_offer, by_profile, config) * _named_kind_factor(
+                query.texts["need"], layout.category, config.named_kind
+            )
+            fit_in = _combine(_per_need_scale(fit_need, config), config)
             # Their needs, met by our offers (or by what our profile says).
             their = st.get("offer", "need", n_offer, rows["need"])
             best = their.max(axis=0) if n_offer else np.zeros(rows["need"], np.float32)
@@ -585,20 +600,32 @@ class Ranker:
             best = max(found, key=lambda o: o[0], default=None)
             return _pair_evidence(best[1], best[2], best[3], best[0]) if best and best[0] > 0 else None
 
-        def by_profile(source: str, texts: list[str]):
+        def by_profile(source: str, texts: list[str], weight: np.ndarray | None = None):
             """Their profile standing in for an offer: (strength, our text, None, None)."""
             row = st.strength.get((source, "profile"))
             if row is None or not len(row):
                 return None
-            r = int(row[:, i].argmax())
-            return float(row[r, i]) * discount, texts[r], None, None
+            column = row[:, i] if weight is None else row[:, i] * weight
+            r = int(column.argmax())
+            return float(column[r]) * discount, texts[r], None, None
 
         if me is not None:
-            pair = self._best_pair(st, "need", "offer", i)
+            # Our needs as they counted: discounted where a need names another kind than theirs.
+            needs = query.texts["need"]
+            weight = _named_kind_factor(needs, self.layout.category[i : i + 1], self.config.named_kind)[:, 0]
+            pair = self._best_pair(st, "need", "offer", i, weight)
             evidence["need_offer"] = strongest(
-                pair and (pair[0], query.texts["need"][pair[1]], other.offers[pair[2]], pair[3]),
-                by_profile("need", query.texts["need"]),
+                pair and (pair[0], needs[pair[1]], other.offers[pair[2]], pair[3]),
+                by_profile("need", needs, weight),
             )
+            if evidence["need_offer"] is not None and self.config.named_kind < 1:
+                kinds = named_kinds(evidence["need_offer"]["need"])
+                if kinds:
+                    evidence["need_offer"]["named_kind"] = {
+                        "kinds": sorted(kinds),
+                        "theirs": other.category,
+                        "matches": other.category in kinds,
+                    }
             if self.config.reciprocal:
                 pair = self._best_pair(st, "offer", "need", i)
                 ours = self._best_pair(st, "profile", "need", i)
@@ -640,13 +667,18 @@ class Ranker:
                 evidence["reach"]["from_place"] = query.place.town
         return evidence
 
-    def _best_pair(self, st: _Strengths, source: str, target: str, i: int):
-        """(strength, our row, their unit position, dense similarity) of institution i's best pair."""
+    def _best_pair(self, st: _Strengths, source: str, target: str, i: int, weight: np.ndarray | None = None):
+        """(strength, our row, their unit position, dense similarity) of institution i's best pair.
+
+        `weight`: a factor per row of ours that the pair's strength counts with.
+        """
         span = self.layout.span[target].get(i)
         block = st.strength.get((source, target))
         if not span or block is None or not block.size:
             return None
         block = block[:, span[0] : span[1]]
+        if weight is not None:
+            block = block * weight[:, None]
         r, c = np.unravel_index(int(block.argmax()), block.shape)
         return float(block[r, c]), int(r), int(c), float(st.dense[(source, target)][r, span[0] + c])
 

@@ -34,13 +34,13 @@ def _lemma(word: str) -> str:
     return simplemma.lemmatize(word, lang="pl")
 
 
-def _lemmas_in_order(text: str) -> list[str]:
+def lemmas_in_order(text: str) -> list[str]:
     return [_lemma(w) for w in _WORD.findall(text.lower())]
 
 
 def lemmas(text: str) -> list[str]:
     """The distinct lemmas of a text's words of three letters or more, sorted."""
-    return sorted(set(_lemmas_in_order(text)))
+    return sorted(set(lemmas_in_order(text)))
 
 
 def vocabulary(texts: Sequence[str]) -> list[str]:
@@ -94,7 +94,7 @@ class TermModel:
         A search for "defibrylator" or "weterynarz" may use words no card has; embedded, they
         still find their close words ("pierwsza pomoc", "zwierzęta") in the offers.
         """
-        found = dict.fromkeys(w for text in texts for w in _lemmas_in_order(text) if w not in self.position)
+        found = dict.fromkeys(w for text in texts for w in lemmas_in_order(text) if w not in self.position)
         return list(found)[:limit]
 
     def _topic_words(self, text: str, extra: dict[str, np.ndarray]) -> list[str]:

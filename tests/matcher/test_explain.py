@@ -127,3 +127,15 @@ def test_distance_is_worded_by_how_it_counted():
     assert "Neither side's area of operation" in render(reasons(s), s, lang="en")
     assert "Blisko: 12 km" in render(reasons(s), s)
     assert "Żadna ze stron nie działa na terenie drugiej" in render(reasons(s), s)
+
+
+def test_a_need_naming_a_kind_is_explained_by_whether_the_partner_is_one():
+    s = _suggestion(FULL)
+    need = s.evidence["need_offer"]
+    need["named_kind"] = {"kinds": ["employer", "6"], "theirs": "employer", "matches": True}
+    pl = render(reasons(s), s, lang="pl", voice="second")
+    assert "Ta potrzeba wprost wskazuje taki rodzaj partnera (pracodawcy)." in pl
+    need["named_kind"] = {"kinds": ["2", "5"], "theirs": "employer", "matches": False}
+    en = render(reasons(s), s, lang="en")
+    assert "names another kind of partner (schools, special and correctional education)" in en
+    assert "lowers the score" in en

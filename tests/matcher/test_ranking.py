@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from embeddings import load_encoder
 from matcher.config import DEFAULT_CONFIG
 from matcher.db import make_engine, make_session_factory
-from matcher.explain import reasons, render, render_standing
+from matcher.explain import MIN_EVIDENCE, reasons, render, render_standing
 from matcher.index import build_index
 from matcher.matching import BadRequest, MatchRequest, assess_partner, find_partners
 from matcher.profiles import Profile
@@ -204,6 +205,65 @@ def test_distance_evidence_says_how_the_distance_counted(world):
                 1 - DEFAULT_CONFIG.proximity * (NEAR_SHARE if near else 1)
             )
     assert {"near", "beyond"} <= seen, seen
+
+
+# A cooking association whose need names the partner kind it wants: firms.
+COOKS = {
+    "external_id": "T-011",
+    "name": "Stowarzyszenie Kulinarne Wieliczka",
+    "category": "ngo",
+    "subtype": "association",
+    "legal_form": "ngo",
+    "description": "Uczymy młodzież gotowania i organizujemy festyny kulinarne.",
+    "offers": ["Warsztaty kulinarne dla młodzieży w soboty"],
+    "needs": ["Firmy gastronomiczne przyjmujące młodzież na staże w kuchni i catering"],
+    "target_groups": ["youth"],
+    "themes": ["vocational"],
+    "scope": "powiat",
+    "location": {"town": "Wieliczka", "gmina_teryt": "1219053", "powiat_teryt": "1219", "lat": 49.98, "lon": 20.06},
+    "partners": [],
+}
+
+
+@pytest.fixture(scope="module")
+def cooks(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cooks")
+    session = make_session_factory(make_engine(f"sqlite:///{tmp / 'db.sqlite'}"))()
+    lines = SMALL.read_text(encoding="utf-8").rstrip("\n") + "\n" + json.dumps(COOKS, ensure_ascii=False)
+    import_records(session, parse_import(lines))
+    encoder = load_encoder("hashing")
+    yield session, build_index(session, encoder, tmp / "ix"), encoder
+    session.close()
+
+
+def test_a_need_naming_a_kind_counts_less_for_institutions_of_other_kinds(cooks):
+    share = DEFAULT_CONFIG.named_kind
+    assert share < 1
+    off = dataclasses.replace(DEFAULT_CONFIG, named_kind=1.0)
+    plain = {s.profile.external_id: s for s in run(cooks, off, institution="T-011", k=20)}
+    named = run(cooks, institution="T-011", k=20)
+    kinds = set()
+    for suggestion in named:
+        evidence = suggestion.evidence.get("need_offer")
+        before = plain[suggestion.profile.external_id].evidence.get("need_offer")
+        if before is None:  # no fit to the need at all, either way
+            assert evidence is None
+            continue
+        assert "named_kind" not in before
+        firm = suggestion.profile.category == "employer"
+        assert evidence["named_kind"]["matches"] == firm
+        assert evidence["strength"] == pytest.approx(before["strength"] * (1 if firm else share), abs=2e-3)
+        kinds.add(firm)
+        text = render(reasons(suggestion), suggestion, lang="pl")
+        if evidence["strength"] >= MIN_EVIDENCE:
+            said = "wprost wskazuje taki rodzaj partnera (pracodawcy)" if firm else "inny rodzaj partnera"
+            assert said in text
+    assert kinds == {True, False}
+    # The hotel that takes trainees in its kitchen now leads; before, a school's kitchen was close.
+    assert named[0].profile.external_id == "T-002"
+    assert named[0].score - named[1].score > plain["T-002"].score - max(
+        s.score for i, s in plain.items() if i != "T-002"
+    )
 
 
 def test_a_search_embeds_only_the_words_no_card_uses(world):
