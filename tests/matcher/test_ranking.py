@@ -220,7 +220,13 @@ COOKS = {
     "target_groups": ["youth"],
     "themes": ["vocational"],
     "scope": "powiat",
-    "location": {"town": "Wieliczka", "gmina_teryt": "1219053", "powiat_teryt": "1219", "lat": 49.98, "lon": 20.06},
+    "location": {
+        "town": "Wieliczka",
+        "gmina_teryt": "1219053",
+        "powiat_teryt": "1219",
+        "lat": 49.98,
+        "lon": 20.06,
+    },
     "partners": [],
 }
 
