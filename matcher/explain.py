@@ -149,7 +149,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "outside_area": (
             " Żadna ze stron nie działa na terenie drugiej (gmina lub powiat), co nieco obniża ocenę."
         ),
-        "from_place": " Odległość liczona od miejscowości z wyszukiwania: {town}.",
+        "from_place": " Odległość liczona od miejsca z wyszukiwania: {town}.",
         "same_powiat": ", ten sam powiat",
         "groups": "wspólni odbiorcy: {labels}",
         "themes": "wspólne tematy: {labels}",
@@ -209,7 +209,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
             " Neither side's area of operation (gmina or county) covers the other,"
             " which lowers the score slightly."
         ),
-        "from_place": " Distance counted from the town named in the search: {town}.",
+        "from_place": " Distance counted from the place named in the search: {town}.",
         "same_powiat": ", same county",
         "groups": "shared audiences: {labels}",
         "themes": "shared themes: {labels}",

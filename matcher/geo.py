@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -76,7 +77,38 @@ def places() -> tuple[Place, ...]:
         for r in _rows("krakow_districts.csv")
         if r["town"] not in known
     ]
-    return tuple(towns + districts)
+    return tuple(towns + districts + _regions(towns) + _powiats(towns))
+
+
+def _regions(towns: list[Place]) -> list[Place]:
+    """Regions named instead of a town ("na Podhalu", "w Pieninach", "na Sądecczyźnie"), placed
+    at a town in their middle (`regions.csv`). Population 0: named only with a capital letter."""
+    anchor = {}
+    for place in sorted(towns, key=_rank):
+        anchor[place.town] = place  # the most populous place of a name last, so it stays
+    return [
+        dataclasses.replace(anchor[r["anchor"]], town=r["name"], gmina=r["name"], population=0)
+        for r in _rows("regions.csv")
+    ]
+
+
+def _powiats(towns: list[Place]) -> list[Place]:
+    """Each land powiat as a place ("w powiecie wielickim"), at the mean position of its places.
+
+    Named as "powiat wielicki", two words matched like any other name; the city powiats
+    (Kraków, Nowy Sącz, Tarnów) are their towns.
+    """
+    out = []
+    for code, name in powiat_names().items():
+        inside = [p for p in towns if p.powiat_teryt == code]
+        if not inside or not name.islower():
+            continue
+        lat = sum(p.lat for p in inside) / len(inside)
+        lon = sum(p.lon for p in inside) / len(inside)
+        middle = min(inside, key=lambda p: (p.lat - lat) ** 2 + (p.lon - lon) ** 2)
+        town = f"powiat {name}"
+        out.append(Place(town, town, middle.gmina_teryt, code, round(lat, 5), round(lon, 5), _POWIAT))
+    return out
 
 
 # --- places named in a search ------------------------------------------------------------
@@ -85,10 +117,12 @@ def places() -> tuple[Place, ...]:
 # "pod Miechowem", "okolice Oświęcimia", "z Tarnowa", "na Kazimierzu"; in English "in Krakow".
 _PLACE_PREPOSITIONS = frozenset(
     "w we na kolo pod obok niedaleko okolice okolic okolicach blisko przy z ze nad do wokol "
-    "in near around".split()
+    "terenie obszarze gmina gminie gminy in near around".split()
 )
 # A name typed in lower case counts only for a town this large: "w lasku" is not the village Lasek.
 TOWN_POPULATION = 5000
+# A powiat is named in lower case ("w powiecie wielickim"), so it counts as that large.
+_POWIAT = TOWN_POPULATION
 _NAME_WORD = re.compile(r"[^\W\d_]+")
 # Consonants that alternate before a Polish case ending: Wieliczka -> Wieliczce, Rabka -> Rabce,
 # Huta -> Hucie (ł and l are one letter once folded: Skała -> Skale).
@@ -115,6 +149,8 @@ def _stems(name_word: str) -> frozenset[str]:
     base = _fold(name_word).rstrip("aeiouy")
     stems = {base}
     stems.update(base[: -len(a)] + b for a, b in _ALTERNATIONS if base.endswith(a))
+    # The vowel alternates too before a soft ending: Miasto -> Mieście, powiat -> powiecie.
+    stems.update(s[: s.rindex("ia")] + "ie" + s[s.rindex("ia") + 2 :] for s in list(stems) if "ia" in s[-4:])
     return frozenset(s for s in stems if len(s) >= 3)
 
 
@@ -149,6 +185,8 @@ def _names() -> dict[str, list[tuple[tuple[str, ...], Place, bool]]]:
     for place in places():
         words = tuple(_NAME_WORD.findall(place.town))
         names = [words, words[:-1]] if len(words) > 1 and words[-1].lower() == "zdrój" else [words]
+        if words[0] == "powiat":  # "w pow. wielickim"
+            names.append(("pow", *words[1:]))
         for name in names:  # "w Krynicy" for Krynica-Zdrój, in any case
             if name not in full or _rank(place) > _rank(full[name]):
                 full[name] = place

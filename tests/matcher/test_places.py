@@ -33,6 +33,18 @@ from matcher.geo import find_place
         ("zajęcia na Kazimierzu", "Kazimierz", "1261"),
         ("świetlica na Bronowicach", "Bronowice", "1261"),
         ("w Prądniku Białym", "Prądnik Biały", "1261"),
+        ("basen na Starym Mieście", "Stare Miasto", "1261"),  # Miasto -> Mieście
+        # A gmina, a powiat and a region, as people who work in them name them.
+        ("praktyki na terenie gminy Zabierzów", "Zabierzów", "1206"),
+        ("zajęcia w gminie Gdów", "Gdów", "1219"),
+        ("basen w powiecie wielickim", "powiat wielicki", "1219"),
+        ("kurs na terenie powiatu tarnowskiego", "powiat tarnowski", "1216"),  # not the city
+        ("szkolenie w pow. myślenickim", "powiat myślenicki", "1209"),
+        ("warsztaty na Podhalu", "Podhale", "1211"),
+        ("firmy z Sądecczyzny", "Sądecczyzna", "1262"),
+        ("obóz w Pieninach", "Pieniny", "1211"),
+        ("wycieczki pod Tatrami", "Tatry", "1217"),
+        ("stadniny w Beskidzie Niskim", "Beskid Niski", "1205"),
         # Typed without Polish letters, and in English.
         ("praktyki w Nowym Saczu", "Nowy Sącz", "1262"),
         ("basen kolo Oswiecimia", "Oświęcim", "1213"),
@@ -57,6 +69,9 @@ def test_a_search_names_a_town_in_any_case_form(text, town, powiat):
         "spotkanie w Tarnowskich Górach",  # Tarnów's stem, but "-skich" is no case ending of it
         "warsztaty w kalwarii",  # a short form only with a capital letter
         "obiad na wsi",
+        "zajęcia w mieście",  # Miasto's stem, but no place of that name
+        "w powiecie albo w gminie",  # no name follows
+        "warsztaty na podhalu",  # a region only with a capital letter
         "lessons in the school near the river",
         "",
     ],

@@ -338,7 +338,7 @@ def test_distances_are_measured_from_the_town_a_search_names(world):
         assert reach["km"] == pytest.approx(expected, abs=0.1)
         assert reach["from_place"] == "Tarnów"
         text = render(reasons(s), s)
-        assert ("Odległość liczona od miejscowości z wyszukiwania: Tarnów" in text) == ("reach" in s.parts)
+        assert ("Odległość liczona od miejsca z wyszukiwania: Tarnów" in text) == ("reach" in s.parts)
     # `near` wins over a named town, and a distance filter works from the town alone.
     near = Filters(near=(50.0614, 19.9366))
     query, _ = find_partners(
