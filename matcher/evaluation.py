@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from embeddings import Encoder
 from matcher.config import DEFAULT_CONFIG, RankingConfig
+from matcher.geo import powiat_names
 from matcher.index import PartnerIndex
 from matcher.lexical import LexicalModel
 from matcher.matching import MatchRequest, find_partners
@@ -123,6 +124,35 @@ def asked_as(queries: list[LabelledQuery], texts: dict[str, str]) -> list[Labell
 def typed_plain(queries: list[LabelledQuery]) -> list[LabelledQuery]:
     """The queries with their free-text searches typed without Polish letters."""
     return _searches_as(queries, lambda q: plain(q.query))
+
+
+# The city powiats in the locative, as a search says where: "w Krakowie".
+_CITY_LOCATIVE = {"1261": "w Krakowie", "1262": "w Nowym Sączu", "1263": "w Tarnowie"}
+
+
+def powiat_in_words(powiat_teryt: str) -> str:
+    """A powiat as a search would name it: "w powiecie wielickim", "w Krakowie"."""
+    if powiat_teryt in _CITY_LOCATIVE:
+        return _CITY_LOCATIVE[powiat_teryt]
+    return f"w powiecie {powiat_names()[powiat_teryt]}m"  # wielicki -> wielickim
+
+
+def with_powiat_in_words(queries: list[LabelledQuery]) -> list[LabelledQuery]:
+    """The free-text searches with a powiat filter asked with the powiat in their words instead
+    ("... w powiecie miechowskim"), unfiltered; their labels still want cards of that powiat.
+
+    Measures how the service serves people who type where they look rather than filter.
+    """
+    out = []
+    for q in queries:
+        powiat = q.filters.get("powiat_teryt")
+        if q.query and isinstance(powiat, str):
+            rest = {k: v for k, v in q.filters.items() if k != "powiat_teryt"}
+            q = dataclasses.replace(
+                q, query=f"{q.query.rstrip(' .?')} {powiat_in_words(powiat)}", filters=rest
+            )
+        out.append(q)
+    return out
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{5,}")

@@ -237,6 +237,12 @@ def _labelled_world(
     help="Swap two neighbouring letters in this share of the searches' longer words (a robustness check).",
 )
 @click.option(
+    "--places-in-words",
+    is_flag=True,
+    help="Ask the free-text searches that filter by powiat with the powiat in their words instead "
+    "('... w powiecie miechowskim'), unfiltered (a robustness check).",
+)
+@click.option(
     "--search-texts",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
@@ -263,6 +269,7 @@ def evaluate_command(
     ablations,
     plain_searches,
     typos,
+    places_in_words,
     search_texts,
     embedding_dev,
     output,
@@ -275,6 +282,7 @@ def evaluate_command(
         format_report,
         typed_plain,
         typed_with_typos,
+        with_powiat_in_words,
     )
 
     world = _labelled_world(queries_path, seed_dir, database, index_dir, labels)
@@ -290,6 +298,9 @@ def evaluate_command(
         if typos:
             queries = typed_with_typos(queries, typos)
             searches += f", with typos in {typos:.0%} of the longer words"
+        if places_in_words:
+            queries = with_powiat_in_words(queries)
+            searches += ", the powiat filter in words"
         report = evaluate(
             session, index, encoder, queries, with_ablations=ablations, config=resources().ranking
         )

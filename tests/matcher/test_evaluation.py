@@ -18,6 +18,7 @@ from matcher.evaluation import (
     reciprocal_rank,
     typed_plain,
     typed_with_typos,
+    with_powiat_in_words,
 )
 from tests.conftest import DATA
 
@@ -144,6 +145,27 @@ def test_searches_can_be_evaluated_in_other_words(runner, tmp_path):
     result = run_labelled(runner, tmp_path, "evaluate", path, output, *extra)
     assert result.exit_code == 0, result.output
     assert json.loads(output.read_text(encoding="utf-8"))["searches"] == "in the words of en.json"
+
+
+def test_searches_can_be_evaluated_with_the_powiat_in_their_words(runner, tmp_path):
+    queries = [
+        {"id": "q", "split": "dev", "query": "nauka pływania?", "filters": {"powiat_teryt": "1263"}},
+        {"id": "r", "split": "dev", "query": "sala", "filters": {"powiat_teryt": "1219", "scope": ["gmina"]}},
+        {"id": "i", "split": "dev", "institution": "T-001", "filters": {"powiat_teryt": "1219"}},
+    ]
+    for q in queries:
+        q["relevance"] = {"T-009": 2}
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    city, land, institution = with_powiat_in_words(load_labelled(path))
+    assert (city.query, city.filters) == ("nauka pływania w Tarnowie", {})
+    assert (land.query, land.filters) == ("sala w powiecie wielickim", {"scope": ["gmina"]})
+    assert institution.filters == {"powiat_teryt": "1219"}  # an institution query keeps its filter
+    assert land.relevance == {"T-009": 2}
+    output = tmp_path / "report.json"
+    result = run_labelled(runner, tmp_path, "evaluate", path, output, "--places-in-words", "--no-ablations")
+    assert result.exit_code == 0, result.output
+    assert "the powiat filter in words" in json.loads(output.read_text(encoding="utf-8"))["searches"]
 
 
 def test_evaluate_refuses_labels_for_unknown_institutions(runner, tmp_path):
