@@ -16,7 +16,8 @@ from functools import lru_cache
 from matcher.terms import lemmas_in_order
 
 # A need names a kind only in its opening words: "Firmy budowlane…", "Miejsca praktyk w
-# firmach…". Further on, a kind is usually context ("…dla uczniów naszej szkoły").
+# firmach…". Further on, a kind is usually context ("…dla uczniów naszej szkoły"), as it is
+# after "dla" anywhere: "Zajęcia dla szkół" names whom the activity is for, not the partner.
 OPENING_WORDS = 3
 
 _UNIVERSITY, _SCHOOL, _TRAINING_CENTRE, _CULTURE = "1", "2", "3", "4"
@@ -79,6 +80,9 @@ KIND_PHRASES: dict[tuple[str, ...], frozenset[str]] = {
     )
 }
 _LONGEST = max(len(phrase) for phrase in KIND_PHRASES)
+# A kind named in the opening words may be one of a list that runs past them: "Poszukujemy
+# partnera – szkoły lub firmy", "Muzeum, galeria albo dom kultury".
+_OR = frozenset({"lub", "albo", "oraz", "czy", "bądź"})
 
 
 @lru_cache(maxsize=100_000)
@@ -86,13 +90,15 @@ def named_kinds(text: str) -> frozenset[str]:
     """The categories a need names by a phrase that starts among its opening words; empty if none."""
     words = lemmas_in_order(text)
     found: set[str] = set()
-    start = 0
-    while start < min(OPENING_WORDS, len(words)):
+    start, end = 0, OPENING_WORDS
+    while start < min(end, len(words)):
         for size in range(_LONGEST, 0, -1):
             kinds = KIND_PHRASES.get(tuple(words[start : start + size]))
-            if kinds is not None:
+            if kinds is not None and (start == 0 or words[start - 1] != "dla"):
                 found |= kinds
                 start += size
+                if start < len(words) and words[start] in _OR:
+                    end = max(end, start + 2)  # the next item of the list
                 break
         else:
             start += 1

@@ -20,6 +20,9 @@ from matcher.kinds import named_kinds
         ("Uczelnia techniczna, która obejmie opieką klasę", {"1"}),
         # A phrase that starts among the opening words may run past them.
         ("Miejsca praktyk w ośrodkach doradztwa rolniczego", {"8"}),
+        # A list that runs past the opening words.
+        ("Poszukujemy partnera – szkoły lub firmy", {"2", "5", "employer", "6"}),
+        ("Firmy dla szkół", {"employer", "6"}),
     ],
 )
 def test_a_need_that_opens_with_a_kind_names_it(need, kinds):
@@ -32,6 +35,8 @@ def test_a_need_that_opens_with_a_kind_names_it(need, kinds):
         "Sala gimnastyczna na zajęcia popołudniowe",
         # Further on, a kind is context, not the partner asked for.
         "Zajęcia z robotyki dla uczniów naszej szkoły",
+        # After "dla" a kind is whom something is for, not the partner asked for.
+        "Zajęcia dla szkół lub firm",
         "",
     ],
 )
