@@ -379,10 +379,8 @@ class Ranker:
         if external_id in listed:
             suggestion = selected[listed.index(external_id)]
             return Standing(suggestion, "suggested", listed.index(external_id) + 1, last)
-        suggestion = self._suggestion(i, scored.values, scored.parts)
-        suggestion.evidence = self._evidence(
-            query, suggestion, scored.strengths, scored.km, scored.reach_km, scored.inside
-        )
+        suggestion = self._suggestion(scored, i)
+        suggestion.evidence = self._evidence(scored, suggestion)
         if query.profile is not None and external_id in self.excluded(query.profile):
             return Standing(suggestion, "existing_partner", None, last)
         if external_id in filters.exclude:
@@ -422,13 +420,11 @@ class Ranker:
         order = chosen[np.lexsort((layout.id_array[chosen], -scored.total[chosen]))]
         # Enough of the ranking for the sector quota to find variety before it must refill.
         pool = order[: max(20 * k, 200)]
-        suggestions = [self._suggestion(i, scored.values, scored.parts) for i in pool]
+        suggestions = [self._suggestion(scored, i) for i in pool]
         diversify = config.diversify and not filters.restricts_sector
         selected = select_diverse(suggestions, min(k, config.max_k), config, diversify)
         for suggestion in selected:
-            suggestion.evidence = self._evidence(
-                scored.query, suggestion, scored.strengths, scored.km, scored.reach_km, scored.inside
-            )
+            suggestion.evidence = self._evidence(scored, suggestion)
         return selected
 
     def eligible(self, me: Profile | None, f: Filters, km: np.ndarray | None = None) -> np.ndarray:
@@ -565,7 +561,8 @@ class Ranker:
             return "beyond"
         return "near" if km <= self.config.proximity_km * NEAR_SHARE else "within"
 
-    def _suggestion(self, i: int, values, parts) -> Suggestion:
+    def _suggestion(self, scored: _Scored, i: int) -> Suggestion:
+        values, parts = scored.values, scored.parts
         rounded = {name: round(float(part[i]), 4) for name, part in parts.items()}
         rounded = {name: part for name, part in rounded.items() if part != 0.0}
         return Suggestion(
@@ -575,20 +572,11 @@ class Ranker:
             {name: float(v[i]) for name, v in values.items()},
         )
 
-    def _evidence(
-        self,
-        query: Query,
-        s: Suggestion,
-        st: _Strengths,
-        km: np.ndarray | None,
-        reach_km: np.ndarray | None,
-        inside: np.ndarray | None = None,
-    ) -> dict[str, Any]:
-        """The unit pairs and facts behind a suggestion's parts.
-
-        `km`, `reach_km` and `inside` (one side's area of operation holds the other) are per
-        institution.
-        """
+    def _evidence(self, scored: _Scored, s: Suggestion) -> dict[str, Any]:
+        """The unit pairs and facts behind a suggestion's parts."""
+        query, st = scored.query, scored.strengths
+        # Per institution: distance, reach radius, whether one side's area holds the other.
+        km, reach_km, inside = scored.km, scored.reach_km, scored.inside
         other, me = s.profile, query.profile
         i = self.layout.position[other.external_id]
         discount = self.config.profile_as_unit

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request
 
 from matcher import feedback
 from matcher.cards import merge_patch
+from matcher.matching import MatchRequest
 from matcher.registry import (
     ImportRejected,
     NotFound,
@@ -153,17 +154,21 @@ def import_file():
 
 @bp.get("/institutions/<external_id>/suggestions")
 def suggestions(external_id: str):
-    args = load(SuggestionsArgsIn(), request.args.to_dict())
-    req = match_request({**args, "institution": external_id}, current_app.config)
-    return run_match(req, args.get("lang"), voice="second")
+    req, lang = _staff_request(external_id)
+    return run_match(req, lang, voice="second")
 
 
 @bp.get("/institutions/<external_id>/suggestions/<partner>")
 def standing(external_id: str, partner: str):
     """Why a given institution is, or is not, among this institution's suggestions."""
+    req, lang = _staff_request(external_id)
+    return assess(req, partner, lang)
+
+
+def _staff_request(external_id: str) -> tuple[MatchRequest, str | None]:
+    """The match request of an institution's staff view (from the query string), and its `lang`."""
     args = load(SuggestionsArgsIn(), request.args.to_dict())
-    req = match_request({**args, "institution": external_id}, current_app.config)
-    return assess(req, partner, args.get("lang"))
+    return match_request({**args, "institution": external_id}, current_app.config), args.get("lang")
 
 
 @bp.post("/institutions/<external_id>/feedback")
