@@ -85,6 +85,10 @@ class RankingConfig:
     # a gmina- or powiat-level body serves its own gmina or powiat, whatever the distance
     # (a powiat counselling centre 20 km away across the border does not take the case).
     outside_area: float = 0.95
+    # A target group or theme of theirs that complements one of ours (seniors and children,
+    # heritage and tourism: `typology.COMPLEMENTARY_GROUPS`) counts this share of a shared one
+    # in the audience part (0 counts shared ones only).
+    complementary_audience: float = 0.25
     max_k: int = 100
 
     def with_weights(self, **changes: float) -> RankingConfig:

@@ -280,6 +280,7 @@ def ablations(config: RankingConfig = DEFAULT_CONFIG) -> dict[str, RankingConfig
         "- proximity (flat reach)": dataclasses.replace(config, proximity=0.0),
         "- area of operation (distance only)": dataclasses.replace(config, outside_area=1.0),
         "- named partner kind": dataclasses.replace(config, named_kind=1.0),
+        "- complementary audiences (shared only)": dataclasses.replace(config, complementary_audience=0.0),
     }
     for part in ("reciprocity", "profile", "sector", "reach", "audience", "competition"):
         variants[f"- {part}"] = config.with_weights(**{part: 0.0})

@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from matcher.ranking import Standing, Suggestion
-from matcher.typology import CATEGORIES, COMPLEMENTARY, SCOPES, TARGET_GROUPS, THEMES, label
+from matcher.typology import (
+    CATEGORIES,
+    COMPLEMENTARY,
+    COMPLEMENTARY_GROUPS,
+    COMPLEMENTARY_THEMES,
+    SCOPES,
+    TARGET_GROUPS,
+    THEMES,
+    label,
+)
 
 _ORDER = (
     "their_offer_meets_our_need",
@@ -153,6 +162,8 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "same_powiat": ", ten sam powiat",
         "groups": "wspólni odbiorcy: {labels}",
         "themes": "wspólne tematy: {labels}",
+        "complementary_target_groups": "uzupełniający się odbiorcy: {ours} i {partners} u partnera ({why})",
+        "complementary_themes": "uzupełniające się tematy: {ours} i {partners} u partnera ({why})",
         "similar_profile": "Zbliżony profil działalności (podobieństwo {sim}).",
         "competition": "Uwaga: obie strony szukają podobnego wsparcia («{need}»), co obniża ocenę.",
         "standing.suggested": "{theirs}: {position}. miejsce na liście {k} propozycji.",
@@ -213,6 +224,8 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "same_powiat": ", same county",
         "groups": "shared audiences: {labels}",
         "themes": "shared themes: {labels}",
+        "complementary_target_groups": "complementary audiences: {ours} and the partner's {partners} ({why})",
+        "complementary_themes": "complementary themes: {ours} and the partner's {partners} ({why})",
         "similar_profile": "A similar profile of activity (similarity {sim}).",
         "competition": "Caution: both sides look for similar support («{need}»), which lowers the score.",
         "standing.suggested": "{theirs}: number {position} of {k} suggestions.",
@@ -305,7 +318,28 @@ class _Wording:
             parts.append(self.say("groups", labels=_labels(r["target_groups"], TARGET_GROUPS, self.lang)))
         if r["themes"]:
             parts.append(self.say("themes", labels=_labels(r["themes"], THEMES, self.lang)))
-        return "; ".join(parts).capitalize() + "." if parts else ""
+        for key, terms, table in (
+            ("complementary_target_groups", TARGET_GROUPS, COMPLEMENTARY_GROUPS),
+            ("complementary_themes", THEMES, COMPLEMENTARY_THEMES),
+        ):
+            # One clause per reason: "seniorzy u nas i dzieci, młodzież u partnera…".
+            by_reason: dict[str, tuple[list[str], list[str]]] = {}
+            for pair in r.get(key, ()):
+                reason = table[frozenset((pair["ours"], pair["theirs"]))]
+                ours, theirs = by_reason.setdefault(reason.en if self.lang == "en" else reason.pl, ([], []))
+                ours += [pair["ours"]] if pair["ours"] not in ours else []
+                theirs.append(pair["theirs"])
+            for why, (ours, theirs) in by_reason.items():
+                parts.append(
+                    self.say(
+                        key,
+                        ours=_labels(ours, terms, self.lang),
+                        partners=_labels(theirs, terms, self.lang),
+                        why=why,
+                    )
+                )
+        text = "; ".join(parts)
+        return text[:1].upper() + text[1:] + "." if text else ""
 
     def similar_profile(self, r: dict) -> str:
         return self.say("similar_profile", sim=_sim(r))

@@ -20,7 +20,15 @@ from matcher.geo import Place
 from matcher.index import PartnerIndex
 from matcher.kinds import named_kinds
 from matcher.profiles import Profile
-from matcher.typology import TARGET_GROUPS, THEMES, complementarity, is_undervalued
+from matcher.typology import (
+    COMPLEMENTARY_GROUPS,
+    COMPLEMENTARY_THEMES,
+    TARGET_GROUPS,
+    THEMES,
+    complementarity,
+    complementary_terms,
+    is_undervalued,
+)
 
 # Unit pairs where each of our words is also matched with their closest word: the pairs
 # that decide whether they meet a need (a profile is too long for a word view to mean much).
@@ -508,9 +516,10 @@ class Ranker:
             clash = layout.per_institution_max(st.get("need", "need", n_need, rows["need"]), "need")
             clash = clash.max(axis=0) if n_need else np.zeros(n, np.float32)
             values["competition"] = -clash * same * np.where(layout.subtype == me.subtype, 1.0, 0.6)
-            values["audience"] = 0.6 * _overlap(
-                layout.groups, _bitmask([me.target_groups], TARGET_GROUPS)[0]
-            ) + 0.4 * _overlap(layout.themes, _bitmask([me.themes], THEMES)[0])
+            share = config.complementary_audience
+            values["audience"] = 0.6 * _affinity(
+                layout.groups, me.target_groups, TARGET_GROUPS, COMPLEMENTARY_GROUPS, share
+            ) + 0.4 * _affinity(layout.themes, me.themes, THEMES, COMPLEMENTARY_THEMES, share)
         else:
             by_offer = layout.per_institution_max(
                 st.get("query", "offer", 1, len(self.index.rows_of_kind("offer"))), "offer"
@@ -628,10 +637,7 @@ class Ranker:
                     "our_need": query.texts["need"][pair[1]],
                     "their_need": other.needs[pair[2]],
                 }
-            evidence["audience"] = {
-                "target_groups": [g for g in me.target_groups if g in other.target_groups],
-                "themes": [t for t in me.themes if t in other.themes],
-            }
+            evidence["audience"] = _audience_evidence(me, other, self.config.complementary_audience)
         else:
             pair = self._best_pair(st, "query", "offer", i)
             evidence["query_offer"] = strongest(
@@ -671,10 +677,36 @@ class Ranker:
         return float(block[r, c]), int(r), int(c), float(st.dense[(source, target)][r, span[0] + c])
 
 
-def _overlap(masks: np.ndarray, mine: int) -> np.ndarray:
-    shared = np.bitwise_count(masks & mine).astype(np.float32)
-    smaller = np.minimum(np.bitwise_count(masks), int(mine).bit_count()).astype(np.float32)
-    return np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
+def _audience_evidence(me: Profile, other: Profile, share: float) -> dict[str, list]:
+    """Shared target groups and themes, and those of theirs that complement ours where they counted."""
+    evidence: dict[str, list] = {}
+    for name, ours, theirs, table in (
+        ("target_groups", me.target_groups, other.target_groups, COMPLEMENTARY_GROUPS),
+        ("themes", me.themes, other.themes, COMPLEMENTARY_THEMES),
+    ):
+        shared = [key for key in ours if key in theirs]
+        evidence[name] = shared
+        # Complements add only while the shared keys leave the smaller list short of full.
+        if share > 0 and len(shared) < min(len(set(ours)), len(set(theirs))):
+            evidence[f"complementary_{name}"] = [
+                {"ours": a, "theirs": b, "why": term.key}
+                for a, b, term in complementary_terms(ours, theirs, table)
+            ]
+    return evidence
+
+
+def _affinity(masks: np.ndarray, mine: tuple[str, ...], terms: dict, table: dict, share: float) -> np.ndarray:
+    """How much of the smaller of two audiences (or theme lists) the other shares or complements.
+
+    Each shared key counts 1, each of theirs that complements one of ours (`table`) `share`.
+    """
+    ours = _bitmask([mine], terms)[0]
+    related = [b for a in set(mine) for pair in table if a in pair for b in pair if b != a]
+    complements = _bitmask([related], terms)[0] & ~ours if share > 0 else 0
+    shared = np.bitwise_count(masks & ours).astype(np.float32)
+    extra = np.bitwise_count(masks & complements).astype(np.float32)
+    smaller = np.minimum(np.bitwise_count(masks), int(ours).bit_count()).astype(np.float32)
+    return np.where(smaller > 0, np.minimum((shared + share * extra) / np.maximum(smaller, 1), 1.0), 0.0)
 
 
 def _per_value(keys: np.ndarray, value_of) -> np.ndarray:

@@ -288,3 +288,100 @@ def complementarity(category_a: str, category_b: str) -> Term | None:
         if wildcard in COMPLEMENTARY:
             return COMPLEMENTARY[wildcard]
     return None
+
+
+def _pairs(*rows: tuple[tuple[str, ...], str, str, str]) -> dict[frozenset[str], Term]:
+    """Unordered pairs of keys, each pair listed under the reason that joins it."""
+    table: dict[frozenset[str], Term] = {}
+    for keys, reason, pl, en in rows:
+        for a, b in zip(keys[::2], keys[1::2], strict=True):
+            table[frozenset((a, b))] = Term(reason, pl, en)
+    return table
+
+
+# Target groups that meet in joint work without being the same audience: one side's
+# people are what the other side's people need (pupils and employers, seniors and children).
+COMPLEMENTARY_GROUPS = _pairs(
+    (
+        ("seniors", "children", "seniors", "youth", "seniors", "students"),
+        "intergenerational",
+        "zajęcia międzypokoleniowe: seniorzy dzielą się doświadczeniem, młodsi uczą ich nowego",
+        "intergenerational activities: seniors share experience, the young teach them new things",
+    ),
+    (
+        ("youth", "entrepreneurs", "youth", "employees", "students", "entrepreneurs"),
+        "first_job",
+        "młodzi szukają praktyk i pierwszej pracy, firmy przyszłych pracowników",
+        "young people look for placements and a first job, firms for future staff",
+    ),
+    (
+        ("unemployed", "entrepreneurs", "unemployed", "employees"),
+        "employment",
+        "osoby bez pracy szukają zatrudnienia, pracodawcy rąk do pracy",
+        "jobseekers look for work, employers for staff",
+    ),
+    (
+        ("teachers", "children", "teachers", "youth"),
+        "teachers_pupils",
+        "to, czego nauczą się nauczyciele, trafia do ich uczniów",
+        "what teachers learn reaches their pupils",
+    ),
+    (
+        ("families", "children"),
+        "families",
+        "zajęcia dla dzieci przyciągają całe rodziny",
+        "activities for children bring in whole families",
+    ),
+)
+
+# Themes that lead into each other: work on one serves the other.
+COMPLEMENTARY_THEMES = _pairs(
+    (
+        ("career", "vocational", "career", "entrepreneurship", "vocational", "entrepreneurship"),
+        "career_path",
+        "doradztwo, kształcenie zawodowe i przedsiębiorczość to jedna ścieżka kariery",
+        "guidance, vocational training and entrepreneurship are one career path",
+    ),
+    (
+        ("heritage", "tourism", "heritage", "culture"),
+        "heritage",
+        "dziedzictwo regionu żyje w kulturze i przyciąga turystów",
+        "the region's heritage lives in its culture and draws visitors",
+    ),
+    (("reading", "culture"), "reading", "czytelnictwo należy do kultury", "reading is part of culture"),
+    (
+        ("agriculture", "green"),
+        "rural_green",
+        "rolnictwo i ochrona przyrody dotyczą tej samej wsi",
+        "farming and nature protection concern the same countryside",
+    ),
+    (("health", "sport"), "health_sport", "ruch służy zdrowiu", "exercise serves health"),
+    (
+        ("digital", "science"),
+        "digital_science",
+        "kompetencje cyfrowe i nauka ścisła uczą się razem",
+        "digital skills and science are learnt together",
+    ),
+    (
+        ("inclusion", "civic"),
+        "inclusion_civic",
+        "włączenie społeczne i edukacja obywatelska budują tę samą wspólnotę",
+        "social inclusion and civic education build the same community",
+    ),
+)
+
+
+def complementary_terms(
+    ours: tuple[str, ...] | list[str], theirs: tuple[str, ...] | list[str], table: dict[frozenset[str], Term]
+) -> list[tuple[str, str, Term]]:
+    """(our key, their key, reason) for each of their keys we lack that complements one of ours."""
+    found = []
+    for their_key in theirs:
+        if their_key in ours:
+            continue
+        for our_key in ours:
+            term = table.get(frozenset((our_key, their_key)))
+            if term is not None:
+                found.append((our_key, their_key, term))
+                break
+    return found

@@ -5,6 +5,13 @@ from __future__ import annotations
 from matcher.explain import reasons, render
 from matcher.profiles import Profile
 from matcher.ranking import Suggestion
+from matcher.typology import (
+    COMPLEMENTARY_GROUPS,
+    COMPLEMENTARY_THEMES,
+    TARGET_GROUPS,
+    THEMES,
+    complementary_terms,
+)
 
 
 def _profile(name: str) -> Profile:
@@ -139,3 +146,36 @@ def test_a_need_naming_a_kind_is_explained_by_whether_the_partner_is_one():
     en = render(reasons(s), s, lang="en")
     assert "names another kind of partner (schools, special and correctional education)" in en
     assert "lowers the score" in en
+
+
+def test_complementary_audiences_are_worded_once_per_reason():
+    s = _suggestion(FULL)
+    s.evidence["audience"] = {
+        "target_groups": [],
+        "themes": ["vocational"],
+        "complementary_target_groups": [
+            {"ours": "seniors", "theirs": "children", "why": "intergenerational"},
+            {"ours": "seniors", "theirs": "youth", "why": "intergenerational"},
+        ],
+    }
+    text = render(reasons(s), s)
+    assert (
+        "Wspólne tematy: kształcenie zawodowe; uzupełniający się odbiorcy: seniorzy i dzieci, młodzież"
+        in text
+    )
+    assert text.count("międzypokoleniowe") == 1
+    english = render(reasons(s), s, lang="en")
+    assert (
+        "complementary audiences: seniors and the partner's children, young people (intergenerational"
+        in english
+    )
+
+
+def test_complementary_tables_name_known_keys_only():
+    for table, terms in ((COMPLEMENTARY_GROUPS, TARGET_GROUPS), (COMPLEMENTARY_THEMES, THEMES)):
+        for pair, reason in table.items():
+            assert len(pair) == 2 and pair <= set(terms), pair
+            assert reason.pl and reason.en
+    assert complementary_terms(["seniors", "adults"], ["adults", "children"], COMPLEMENTARY_GROUPS) == [
+        ("seniors", "children", COMPLEMENTARY_GROUPS[frozenset(("seniors", "children"))])
+    ]

@@ -435,3 +435,25 @@ def test_a_search_with_typos_is_answered_as_without_them(world):
         return [(s.profile.external_id, s.score) for s in run(world, query=text, k=10)]
 
     assert scored("praktyki w kuhcni dla ucznió") == scored("praktyki w kuchni dla uczniów")
+
+
+def test_an_audience_that_complements_ours_counts_and_is_explained(world):
+    # The technical school teaches young people; the hotel's audience is its employees.
+    share = DEFAULT_CONFIG.complementary_audience
+    assert 0 < share < 1
+    off = dataclasses.replace(DEFAULT_CONFIG, complementary_audience=0.0)
+    before = {s.profile.external_id: s for s in run(world, off, institution="T-001", k=10)}["T-002"]
+    hotel = {s.profile.external_id: s for s in run(world, institution="T-001", k=10)}["T-002"]
+    # Themes: "vocational" shared (0.4 of the part); groups: none shared, one complementary.
+    assert before.values["audience"] == pytest.approx(0.4)
+    assert hotel.values["audience"] == pytest.approx(0.4 + 0.6 * share)
+    assert "complementary_target_groups" not in before.evidence["audience"]
+    assert hotel.evidence["audience"]["complementary_target_groups"] == [
+        {"ours": "youth", "theirs": "employees", "why": "first_job"}
+    ]
+    assert "complementary_themes" not in hotel.evidence["audience"]  # the one theme is shared
+    text = render(reasons(hotel), hotel, lang="pl")
+    assert "uzupełniający się odbiorcy: młodzież i pracownicy u partnera (młodzi szukają praktyk" in text
+    english = render(reasons(hotel), hotel, lang="en")
+    assert "complementary audiences: young people and the partner's employees (young people look" in english
+    assert "uzupełniający" not in render(reasons(before), before, lang="pl")
