@@ -3,8 +3,9 @@
 The regional study found that institutions cooperate mostly with their own kind. A
 coordinator preparing a partnership fair needs each institution's best suggestions in one
 list, and the region's picture in numbers: how many of today's partnerships cross sectors,
-how many of the suggested ones would, and how often the kinds the study calls undervalued
-get a chance.
+how many of the suggested ones would, how often the kinds the study calls undervalued get a
+chance, and how evenly the suggestions spread over the registry (which sectors are shown
+more or less than their share, and which institutions nobody is pointed to).
 """
 
 from __future__ import annotations
@@ -116,6 +117,43 @@ def summary(index: PartnerIndex, pairs: list[Pair], powiat_teryt: str | None = N
         "top_sector_pairs": [
             {"sectors": list(kinds), "suggestions": n} for kinds, n in suggested_kinds.most_common(5)
         ],
+        **exposure(list(profiles.values()), pairs),
+    }
+
+
+def exposure(registry: list[Profile], pairs: list[Pair]) -> dict[str, Any]:
+    """How the suggestions spread over the institutions that could be suggested.
+
+    A sector's exposure ratio is its share of the suggestions over its share of the registry
+    (1 = shown as often as its size alone would give). The Gini coefficient of how often each
+    institution is suggested is 0 when all are suggested equally and near 1 when a few take all.
+    """
+    if not registry or not pairs:
+        return {}
+    times = Counter(p.partner.external_id for p in pairs)
+    counts = sorted(times.get(p.external_id, 0) for p in registry)
+    n, total = len(counts), sum(counts)
+    gini = sum((2 * i - n + 1) * c for i, c in enumerate(counts)) / (n * total)
+    sizes = Counter(p.category for p in registry)
+    shown = Counter(p.partner.category for p in pairs)
+    undervalued = sum(is_undervalued(p.category, p.subtype) for p in registry) / n
+    suggested_undervalued = sum(is_undervalued(p.partner.category, p.partner.subtype) for p in pairs)
+    return {
+        "exposure_by_sector": [
+            {
+                "sector": label(CATEGORIES, category),
+                "institutions": size,
+                "registry_share": round(size / n, 3),
+                "suggestion_share": round(shown[category] / len(pairs), 3),
+                "exposure_ratio": round(shown[category] / len(pairs) / (size / n), 2),
+            }
+            for category, size in sorted(sizes.items(), key=lambda kv: shown[kv[0]] / kv[1])
+        ],
+        "undervalued_exposure_ratio": round(suggested_undervalued / len(pairs) / undervalued, 2)
+        if undervalued
+        else None,
+        "institutions_never_suggested": n - len(times.keys() & {p.external_id for p in registry}),
+        "exposure_gini": round(gini, 3),
     }
 
 

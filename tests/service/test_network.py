@@ -33,6 +33,18 @@ def test_network_lists_every_institutions_suggestions_without_contact_data(secur
     assert summary["existing_partnerships"] == 1 and summary["existing_cross_sector_share"] == 1.0
     crossing = sum(r["institution_sector"] != r["partner_sector"] for r in rows) / len(rows)
     assert summary["suggested_cross_sector_share"] == round(crossing, 3)
+    # Exposure: each sector's share of the suggestions against its share of the registry.
+    suggested = {r["partner"] for r in rows}
+    assert summary["institutions_never_suggested"] == 10 - len(suggested)
+    assert 0 <= summary["exposure_gini"] < 1
+    sectors = summary["exposure_by_sector"]
+    assert sum(s["institutions"] for s in sectors) == 10
+    for sector in sectors:
+        share = sum(r["partner_sector"] == sector["sector"] for r in rows) / len(rows)
+        assert sector["suggestion_share"] == round(share, 3)
+        assert sector["exposure_ratio"] == round(share / (sector["institutions"] / 10), 2)
+    ratios = [s["exposure_ratio"] for s in sectors]
+    assert ratios == sorted(ratios)  # the least shown first
 
 
 def test_network_of_one_powiat_respects_dismissals_and_writes_jsonl(secured_app, api, tmp_path):
