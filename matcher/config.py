@@ -42,6 +42,9 @@ class RankingConfig:
     # need<->offer and text->offer similarities, and the word cosine from which a pair counts.
     term_share: float = 0.3
     term_sharpen: float = 0.85
+    # How close two words of one synonym set of the domain thesaurus count in soft term
+    # matching, whatever their vectors say (0 turns the thesaurus off).
+    term_synonym: float = 1.0
     # A unit pair counts as a match from this z-score (against all units of the kind) up,
     # and fully from z_full up.
     z_floor: float = 1.0

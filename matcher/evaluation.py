@@ -274,6 +274,7 @@ def ablations(config: RankingConfig = DEFAULT_CONFIG) -> dict[str, RankingConfig
         "- lexical (dense only)": dataclasses.replace(config, lexical_share=0.0, term_share=0.0),
         "- character n-grams": dataclasses.replace(config, lexical_share=0.0),
         "- soft term matching": dataclasses.replace(config, term_share=0.0),
+        "- domain thesaurus": dataclasses.replace(config, term_synonym=0.0),
         "- dense (lexical only)": dataclasses.replace(config, lexical_share=1.0, term_share=0.0),
         "- reciprocal (one direction)": dataclasses.replace(config, reciprocal=False),
         "- diversity": dataclasses.replace(config, diversify=False),

@@ -249,7 +249,7 @@ class _Strengths:
                 z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(sims)
             if (source, target) in TERM_PAIRS and use_terms and dense.shape[1] > 1:
                 covered = index.terms.coverage(
-                    query.texts[source], target, config.term_sharpen, query.lemma_vectors
+                    query.texts[source], target, config.term_sharpen, query.lemma_vectors, config.term_synonym
                 )
                 z = (1 - config.term_share) * z + config.term_share * _zscore(covered)
             self.dense[(source, target)] = dense

@@ -5,6 +5,9 @@ and "native speaker na konwersacje" are both "a person for classes". The words t
 the topic tell them apart. Each text's content words are lemmatised (simplemma, Polish),
 each lemma of the registry is embedded once with the same encoder as the units, and a need
 is covered by an offer as far as its words, weighted by rarity, have a close word there.
+Words of one synonym set of the domain thesaurus (`data/thesaurus.txt`: "praktykant" and
+"stażysta", "eksponat" and "obiekt", "widłowy" and "jezdniowy") count as close whatever
+their vectors say: the small encoder misses many such pairs.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
+from scipy import sparse
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 # Lemmas in more than this share of all texts ("szkoła", "dla", "zajęcia", "kurs", "praktyka")
@@ -43,6 +48,28 @@ def lemmas(text: str) -> list[str]:
     return sorted(set(lemmas_in_order(text)))
 
 
+@lru_cache(maxsize=1)
+def thesaurus() -> dict[str, frozenset[int]]:
+    """Each word of the domain thesaurus (and its lemma) -> the numbers of the sets it belongs to."""
+    sets: dict[str, set[int]] = {}
+    text = resources.files("matcher.data").joinpath("thesaurus.txt").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    for number, line in enumerate(rows):
+        for word in (w.strip().lower() for w in line.split("|")):
+            if word:
+                for form in {word, _lemma(word)}:
+                    sets.setdefault(form, set()).add(number)
+    return {word: frozenset(numbers) for word, numbers in sets.items()}
+
+
+def _membership(words: Sequence[str], sets: dict[str, frozenset[int]]) -> sparse.csr_matrix:
+    """(words, synonym sets) incidence: which sets each word belongs to."""
+    rows = [(i, n) for i, w in enumerate(words) for n in sets.get(w, ())]
+    n_sets = 1 + max((n for numbers in sets.values() for n in numbers), default=0)
+    data = np.ones(len(rows), np.float32)
+    return sparse.csr_matrix((data, ([r for r, _ in rows], [n for _, n in rows])), shape=(len(words), n_sets))
+
+
 def vocabulary(texts: Sequence[str]) -> list[str]:
     """Every lemma of the texts, sorted: what the index embeds."""
     return sorted({lemma for text in texts for lemma in lemmas(text)})
@@ -66,9 +93,16 @@ class TermModel:
     """Lemma vectors and rarity weights of one index, and each unit kind's lemmas."""
 
     def __init__(
-        self, vocab: Sequence[str], vectors: np.ndarray, texts_by_kind: dict[str, Sequence[str]]
+        self,
+        vocab: Sequence[str],
+        vectors: np.ndarray,
+        texts_by_kind: dict[str, Sequence[str]],
+        synonyms: dict[str, frozenset[int]] | None = None,
     ) -> None:
         self.position = {lemma: i for i, lemma in enumerate(vocab)}
+        # Synonym sets of every lemma (`thesaurus()` unless given).
+        self.synonyms = thesaurus() if synonyms is None else synonyms
+        self.membership = _membership(list(vocab), self.synonyms)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         # Each unit text is lemmatised once, for the rarity counts and for its kind's targets.
         known = {
@@ -108,12 +142,14 @@ class TermModel:
         kind: str,
         sharpen: float,
         extra: dict[str, np.ndarray] | None = None,
+        synonym: float = 0.0,
     ) -> np.ndarray:
         """How far each text's words find a close word in each unit of a kind: (texts, units) in [0, 1].
 
-        A word pair counts from cosine `sharpen` up (linearly to 1 at an identical lemma);
-        each of the text's words adds its best pair, weighted by its rarity (idf). `extra`
-        gives vectors of lemmas no card uses (see `unseen`); they weigh as the rarest words.
+        A word pair counts from cosine `sharpen` up (linearly to 1 at an identical lemma), and
+        at least `synonym` when the thesaurus puts both words in one set; each of the text's
+        words adds its best pair, weighted by its rarity (idf). `extra` gives vectors of lemmas
+        no card uses (see `unseen`); they weigh as the rarest words.
         """
         extra = extra or {}
         target = self._targets.get(kind)
@@ -135,6 +171,10 @@ class TermModel:
         np.clip(
             (matrix @ self.vectors[target.distinct].T - sharpen) / (1 - sharpen), 0, 1, out=closeness[:, :-1]
         )
+        if synonym > 0:
+            ours = _membership(words, self.synonyms)
+            shared = (ours @ self.membership[target.distinct].T).toarray() > 0
+            np.maximum(closeness[:, :-1], synonym * shared, out=closeness[:, :-1])
         best = np.maximum.reduceat(closeness[:, target.inverse], target.starts, axis=1)
         for row, ws in enumerate(per_text):
             if ws:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from embeddings import load_encoder
-from matcher.terms import STOP_SHARE, TermModel, lemmas, vocabulary
+from matcher.terms import STOP_SHARE, TermModel, lemmas, thesaurus, vocabulary
 
+ROOT = Path(__file__).resolve().parents[2]
 OFFERS = [
     "Kurs baristy i parzenia kawy",
     "Konwersacje z native speakerem języka angielskiego",
@@ -75,3 +78,28 @@ def test_words_no_card_uses_count_once_embedded():
     covered = model.coverage(text, "offer", 0.85, extra={"weterynarz": coffee})
     assert covered[0, 0] == pytest.approx(1.0) and not covered[0, 1:].any()
     assert model.unseen_idf >= model.idf.max()
+
+
+def test_words_of_one_synonym_set_count_as_the_same_word():
+    offers = ["Przyjmiemy stażystów do kuchni", "Sala gimnastyczna"]
+    need = ["Praktykanci do kuchni"]
+    vocab = vocabulary(offers + need)
+    sets = {"praktykant": frozenset({0}), "stażysta": frozenset({0}), "sala": frozenset({1})}
+    model = TermModel(vocab, np.eye(len(vocab), dtype=np.float32), {"offer": offers}, synonyms=sets)
+    plain = model.coverage(need, "offer", 0.85)
+    with_synonyms = model.coverage(need, "offer", 0.85, synonym=1.0)
+    assert with_synonyms[0, 0] == pytest.approx(1.0) and plain[0, 0] < 1.0  # "kuchnia" alone before
+    assert with_synonyms[0, 1] == plain[0, 1] == 0  # no shared set, no shared word
+    half = model.coverage(need, "offer", 0.85, synonym=0.5)[0, 0]
+    assert plain[0, 0] < half < with_synonyms[0, 0]
+
+
+def test_the_bundled_thesaurus_is_well_formed():
+    sets = thesaurus()
+    assert len({n for numbers in sets.values() for n in numbers}) >= 1000
+    assert sets["praktykant"] & sets["stażysta"]
+    assert sets.get("stażystów", frozenset()) == frozenset()  # dictionary forms only; texts are lemmatised
+    lines = (ROOT / "matcher" / "data" / "thesaurus.txt").read_text(encoding="utf-8").splitlines()
+    for line in (line for line in lines if line and not line.startswith("#")):
+        words = line.split(" | ")
+        assert len(words) >= 2 and all(w == w.lower() and w.strip() and " " not in w for w in words), line
