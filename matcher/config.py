@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-_SWITCHES = {"reciprocal", "diversify"}
+_SWITCHES = {"reciprocal", "diversify", "english_gloss"}
 PARTS = ("complement", "reciprocity", "profile", "sector", "reach", "audience", "competition")
 
 
@@ -45,6 +45,9 @@ class RankingConfig:
     # How close two words of one synonym set of the domain thesaurus count in soft term
     # matching, whatever their vectors say (0 turns the thesaurus off).
     term_synonym: float = 1.0
+    # Read a search in English with the Polish words of a domain dictionary (`matcher.gloss`)
+    # in the word views; False leaves it to the multilingual encoder alone.
+    english_gloss: bool = True
     # A unit pair counts as a match from this z-score (against all units of the kind) up,
     # and fully from z_full up.
     z_floor: float = 1.0

@@ -14,6 +14,7 @@ from embeddings import Encoder
 from matcher.config import DEFAULT_CONFIG, RankingConfig
 from matcher.explain import reasons, render, render_standing
 from matcher.geo import find_place
+from matcher.gloss import gloss
 from matcher.index import PartnerIndex
 from matcher.models import Institution
 from matcher.profiles import Profile
@@ -190,6 +191,8 @@ def _query_of(
         query.polish = polish
         if text != request.query:
             query.respelt = text
+        if not polish and config.english_gloss:
+            query.gloss = gloss(search_topic(text)) or None
         if request.filters.near is None:
             query.place = find_place(text)
         if request.filters.max_distance_km is not None and query.origin(request.filters) is None:
@@ -197,14 +200,15 @@ def _query_of(
                 "filters.max_distance_km",
                 "A distance filter on a text search needs filters.near or a town named in the query.",
             )
-    if index.terms is not None and config.term_share > 0 and query.polish:
+    if index.terms is not None and config.term_share > 0 and query.word_texts():
         query.lemma_vectors = _unseen_lemma_vectors(index, encoder, query)
     return query
 
 
 def _unseen_lemma_vectors(index: PartnerIndex, encoder: Encoder, query: Query) -> dict[str, np.ndarray]:
     """Embed the query's lemmas that no card uses, for soft term matching (not stored)."""
-    texts = [t for source in TERM_SOURCES for t in query.texts.get(source, [])]
+    words = query.word_texts()
+    texts = [t for source in TERM_SOURCES for t in words.get(source, [])]
     unseen = index.terms.unseen(texts)
     return dict(zip(unseen, encoder.encode(unseen), strict=True)) if unseen else {}
 

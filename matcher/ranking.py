@@ -81,6 +81,15 @@ class Query:
     # The town a search names ("basen pod Miechowem") when no `near` is given: where its
     # distances are measured from.
     place: Place | None = None
+    # A search in English read with the Polish words of a domain dictionary (`matcher.gloss`):
+    # what the Polish word views read in place of its text.
+    gloss: str | None = None
+
+    def word_texts(self) -> dict[str, list[str]]:
+        """The texts the Polish word views read: the texts, a foreign search's gloss, or none."""
+        if self.polish:
+            return self.texts
+        return {"query": [self.gloss]} if self.gloss else {}
 
     @property
     def is_institution(self) -> bool:
@@ -223,12 +232,13 @@ class _Strengths:
     def __init__(self, index: PartnerIndex, layout: Layout, query: Query, config: RankingConfig):
         self.strength: dict[tuple[str, str], np.ndarray] = {}
         self.dense: dict[tuple[str, str], np.ndarray] = {}
+        words = query.word_texts()
         lexical = {
-            s: query.lexical[s] if s in query.lexical else index.lexical.transform(t)
-            for s, t in query.texts.items()
-            if t and config.lexical_share > 0 and query.polish
+            s: query.lexical[s] if s in query.lexical and query.polish else index.lexical.transform(t)
+            for s, t in words.items()
+            if t and config.lexical_share > 0
         }
-        use_terms = index.terms is not None and config.term_share > 0 and query.polish
+        use_terms = index.terms is not None and config.term_share > 0
         pairs = (
             ("need", "offer"),
             ("need", "profile"),
@@ -247,9 +257,9 @@ class _Strengths:
             if source in lexical and dense.shape[1] > 1:
                 sims = (lexical[source] @ layout.lexical[target]).toarray()
                 z = (1 - config.lexical_share) * z + config.lexical_share * _zscore(sims)
-            if (source, target) in TERM_PAIRS and use_terms and dense.shape[1] > 1:
+            if (source, target) in TERM_PAIRS and use_terms and source in words and dense.shape[1] > 1:
                 covered = index.terms.coverage(
-                    query.texts[source], target, config.term_sharpen, query.lemma_vectors, config.term_synonym
+                    words[source], target, config.term_sharpen, query.lemma_vectors, config.term_synonym
                 )
                 z = (1 - config.term_share) * z + config.term_share * _zscore(covered)
             self.dense[(source, target)] = dense

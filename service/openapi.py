@@ -206,6 +206,12 @@ MATCH_RESPONSE = {
             "read, with the letters put back and the typos corrected from the registry's own words "
             '("zajecia plywackie" -> "zajęcia pływackie", "nauzcy" -> "nauczy").',
         },
+        "gloss": {
+            "type": "string",
+            "description": "Only for a search written in English: the Polish words of the domain "
+            "dictionary it was read with beside the encoder "
+            '("swimming lessons for children" -> "pływanie pływacki lekcja zajęcia dziecko").',
+        },
         "place": {
             **LOCATION,
             "description": (

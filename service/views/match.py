@@ -42,6 +42,8 @@ def run_match(req: MatchRequest, lang: str | None, voice: str) -> dict:
         answer["place"] = query.place.location()
     if query.respelt is not None:
         answer["respelt"] = query.respelt
+    if query.gloss is not None:
+        answer["gloss"] = query.gloss
     return answer
 
 

@@ -417,16 +417,30 @@ def test_a_standing_is_worded_by_why_the_partner_is_where_it_is(status, position
     assert english != text and fake.profile.name in english
 
 
-def test_a_search_in_another_language_is_matched_by_the_encoder_alone(world):
+def test_a_search_in_english_is_read_with_polish_words_in_the_word_views(world):
     dense_only = dataclasses.replace(DEFAULT_CONFIG, lexical_share=0.0, term_share=0.0)
+    no_gloss = dataclasses.replace(DEFAULT_CONFIG, english_gloss=False)
 
     def scored(config, text):
         return [(s.profile.external_id, s.score) for s in run(world, config, query=text, k=10)]
 
-    english = "swimming lessons for primary school pupils"
-    assert scored(DEFAULT_CONFIG, english) == scored(dense_only, english)
-    # A Polish search keeps its character n-grams and lemmas.
+    english = "internships in a hotel kitchen for cooking students"
+    # Without the dictionary an English search is matched by the encoder alone...
+    assert scored(no_gloss, english) == scored(dense_only, english)
+    # ...with it, the word views read its Polish gloss, and the hotel that takes trainees in
+    # its kitchen leads (the tests' hashing encoder knows no English).
+    session, index, encoder = world
+    query, found = find_partners(session, index, encoder, MatchRequest(query=english, k=10))
+    assert query.gloss and {"staż", "hotel", "kuchnia", "uczeń"} <= set(query.gloss.split())
+    assert found[0].profile.external_id == "T-002"
+    assert scored(DEFAULT_CONFIG, english) != scored(no_gloss, english)
+    # Words the dictionary does not know leave the search to the encoder.
+    unknown = "whatever they would say about it"
+    unread, _ = find_partners(session, index, encoder, MatchRequest(query=unknown, k=10))
+    assert not unread.polish and unread.gloss is None
+    # A Polish search keeps its character n-grams and lemmas, and is not glossed.
     polish = "nauka pływania dla uczniów szkół podstawowych"
+    assert find_partners(session, index, encoder, MatchRequest(query=polish, k=10))[0].gloss is None
     assert scored(DEFAULT_CONFIG, polish) != scored(dense_only, polish)
 
 

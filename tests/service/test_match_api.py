@@ -232,7 +232,7 @@ def test_a_search_written_in_english_is_explained_in_english_unless_asked_otherw
     def explained(text, **lang):
         return [r["explanation"] for r in match(client, query=text, k=3, **lang)["results"]]
 
-    english = "swimming lessons for primary school pupils"
+    english = "internships in a hotel kitchen for cooking students"
     assert explained(english) and explained(english) == explained(english, lang="en")
     assert explained(english, lang="pl") != explained(english)
     polish = "nauka pływania dla uczniów"
