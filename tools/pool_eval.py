@@ -6,8 +6,11 @@ gap fairly: the top `depth` cards of every compared system (the ranking, its abl
 the baselines) that no judge has read yet go to judges, who grade them by
 `seed_data/eval/judging_guide.md` without knowing which system, or rank, brought them.
 
-    python tools/pool_eval.py pool DIR [--depth 10] [--parts 8]
-        DIR/pool.json ({query id: [card ids]}) and DIR/packet_N.txt, cards in id order
+    python tools/pool_eval.py pool DIR [--depth 10] [--parts 8] [--search-texts FILE]
+        DIR/pool.json ({query id: [card ids]}) and DIR/packet_N.txt, cards in id order;
+        with --search-texts, the searches are asked in those words (e.g. English) and only
+        they are pooled (the judges read each search as the labelled set writes it);
+        --only NAME pools one system of the report (repeatable)
     python tools/pool_eval.py collect DIR seed_data/eval/reviews/pool_roundN.json
         checks that DIR/grades_*.json grade every pooled card, writes one round file
 
@@ -29,6 +32,7 @@ from matcher.config import DEFAULT_CONFIG  # noqa: E402
 from matcher.db import make_engine, make_session_factory  # noqa: E402
 from matcher.evaluation import (  # noqa: E402
     ablations,
+    asked_as,
     build_evaluation_index,
     load_labelled,
     profile_baseline,
@@ -43,7 +47,14 @@ from service.config import from_environment  # noqa: E402
 QUERIES = ROOT / "seed_data" / "eval" / "queries.json"
 
 
-def pool(directory: Path, depth: int, parts: int, workdir: Path) -> None:
+def pool(
+    directory: Path,
+    depth: int,
+    parts: int,
+    workdir: Path,
+    search_texts: Path | None = None,
+    only: list[str] | None = None,
+) -> None:
     engine = make_engine(f"sqlite:///{workdir / 'evaluation.db'}")
     # The encoder `matcher evaluate` uses, so the pool holds the cards it will rank.
     encoder = load_encoder(from_environment()["ENCODER"])
@@ -54,10 +65,19 @@ def pool(directory: Path, depth: int, parts: int, workdir: Path) -> None:
         systems = {name: system_ranker(session, index, encoder, c) for name, c in variants.items()}
         systems["profile baseline"] = profile_baseline(index, encoder)
         systems["tf-idf baseline"] = tfidf_baseline(index)
+        if only:
+            systems = {name: rank for name, rank in systems.items() if name in only}
         queries = load_labelled(QUERIES)
+        if search_texts is not None:
+            texts = json.loads(search_texts.read_text(encoding="utf-8"))
+            asked = {q.id: q for q in asked_as([q for q in queries if q.query], texts)}
+        else:
+            asked = {q.id: q for q in queries}
         pooled: dict[str, list[str]] = {}
         for q in queries:
-            seen = {card for rank in systems.values() for card in rank(q)[:depth]}
+            if q.id not in asked:
+                continue
+            seen = {card for rank in systems.values() for card in rank(asked[q.id])[:depth]}
             fresh = sorted(seen - q.judged - {q.institution})
             if fresh:
                 pooled[q.id] = fresh
@@ -141,12 +161,14 @@ def main() -> None:
     p.add_argument(
         "--workdir", type=Path, default=ROOT / "instance", help="where the evaluation db and index live"
     )
+    p.add_argument("--search-texts", type=Path, help="ask the searches in these words (by query id)")
+    p.add_argument("--only", action="append", help="pool only this system (repeatable), e.g. 'system'")
     c = sub.add_parser("collect")
     c.add_argument("directory", type=Path)
     c.add_argument("output", type=Path)
     args = parser.parse_args()
     if args.command == "pool":
-        pool(args.directory, args.depth, args.parts, args.workdir)
+        pool(args.directory, args.depth, args.parts, args.workdir, args.search_texts, args.only)
     else:
         collect(args.directory, args.output)
 
