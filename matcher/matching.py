@@ -143,7 +143,13 @@ def find_partners(
         BadRequest: the request cannot be answered (e.g. a distance filter with no origin).
     """
     query = _query_of(session, index, encoder, request, config)
-    suggestions = Ranker(index, config).rank(query, request.filters, request.k)
+    ranker = Ranker(index, config)
+    suggestions = ranker.rank(query, request.filters, request.k)
+    if not suggestions and query.gloss is not None:
+        # The gloss and the encoder may disagree so that nothing fits both (a small registry):
+        # then the encoder alone answers, as it did before there was a gloss.
+        query.gloss, query.lemma_vectors = None, {}
+        suggestions = ranker.rank(query, request.filters, request.k)
     return query, _still_stored(session, suggestions)
 
 

@@ -438,6 +438,12 @@ def test_a_search_in_english_is_read_with_polish_words_in_the_word_views(world):
     unknown = "whatever they would say about it"
     unread, _ = find_partners(session, index, encoder, MatchRequest(query=unknown, k=10))
     assert not unread.polish and unread.gloss is None
+    # When the gloss and the encoder agree on nothing (here: the hashing encoder knows no
+    # English), the encoder alone answers rather than an empty list.
+    swimming = "swimming lessons for primary school pupils"
+    fallback, listed = find_partners(session, index, encoder, MatchRequest(query=swimming, k=10))
+    assert fallback.gloss is None and listed
+    assert scored(DEFAULT_CONFIG, swimming) == scored(no_gloss, swimming)
     # A Polish search keeps its character n-grams and lemmas, and is not glossed.
     polish = "nauka pływania dla uczniów szkół podstawowych"
     assert find_partners(session, index, encoder, MatchRequest(query=polish, k=10))[0].gloss is None
