@@ -325,8 +325,8 @@ class _Wording:
             # One clause per reason: "seniorzy u nas i dzieci, młodzież u partnera…".
             by_reason: dict[str, tuple[list[str], list[str]]] = {}
             for pair in r.get(key, ()):
-                reason = table[frozenset((pair["ours"], pair["theirs"]))]
-                ours, theirs = by_reason.setdefault(reason.en if self.lang == "en" else reason.pl, ([], []))
+                why = label(table, frozenset((pair["ours"], pair["theirs"])), self.lang)
+                ours, theirs = by_reason.setdefault(why, ([], []))
                 ours += [pair["ours"]] if pair["ours"] not in ours else []
                 theirs.append(pair["theirs"])
             for why, (ours, theirs) in by_reason.items():

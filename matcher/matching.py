@@ -198,7 +198,7 @@ def _query_of(
         if text != request.query:
             query.respelt = text
         if not polish and config.english_gloss:
-            query.gloss = gloss(search_topic(text)) or None
+            query.gloss = gloss(query.texts["query"][0]) or None
         if request.filters.near is None:
             query.place = find_place(text)
         if request.filters.max_distance_km is not None and query.origin(request.filters) is None:

@@ -27,6 +27,7 @@ from matcher.typology import (
     THEMES,
     complementarity,
     complementary_terms,
+    complements_of,
     is_undervalued,
 )
 
@@ -75,8 +76,8 @@ class Query:
     lexical: dict[str, Any] = field(default_factory=dict)
     # A search typed without Polish letters, as it was read with them put back.
     respelt: str | None = None
-    # Whether the Polish word views (character n-grams, lemmas) apply: not to a search
-    # written in another language, which the encoder alone matches across languages.
+    # Whether the query is Polish: a search written in another language is read by the word
+    # views (character n-grams, lemmas) only through its `gloss`.
     polish: bool = True
     # The town a search names ("basen pod Miechowem") when no `near` is given: where its
     # distances are measured from.
@@ -234,7 +235,7 @@ class _Strengths:
         self.dense: dict[tuple[str, str], np.ndarray] = {}
         words = query.word_texts()
         lexical = {
-            s: query.lexical[s] if s in query.lexical and query.polish else index.lexical.transform(t)
+            s: query.lexical[s] if s in query.lexical else index.lexical.transform(t)
             for s, t in words.items()
             if t and config.lexical_share > 0
         }
@@ -711,8 +712,7 @@ def _affinity(masks: np.ndarray, mine: tuple[str, ...], terms: dict, table: dict
     Each shared key counts 1, each of theirs that complements one of ours (`table`) `share`.
     """
     ours = _bitmask([mine], terms)[0]
-    related = [b for a in set(mine) for pair in table if a in pair for b in pair if b != a]
-    complements = _bitmask([related], terms)[0] & ~ours if share > 0 else 0
+    complements = _bitmask([tuple(complements_of(mine, table))], terms)[0] if share > 0 else 0
     shared = np.bitwise_count(masks & ours).astype(np.float32)
     extra = np.bitwise_count(masks & complements).astype(np.float32)
     smaller = np.minimum(np.bitwise_count(masks), int(ours).bit_count()).astype(np.float32)

@@ -11,9 +11,8 @@ neither the registry nor simplemma's Polish lexicon knows is replaced by the reg
 frequent word one edit away (a letter left out, added, changed, or two swapped).
 
 A search in another language ("swimming lessons for children with autism") shares no
-character n-grams or lemmas with Polish cards; those views only add noise to the encoder's
-cross-lingual match, so such a search is matched by the encoder alone (`is_polish`), and its
-words are not corrected towards Polish ones.
+character n-grams or lemmas with Polish cards; such a search (`is_polish`) is not corrected
+towards Polish words, and the word views read it only through its Polish gloss (`matcher.gloss`).
 """
 
 from __future__ import annotations

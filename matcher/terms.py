@@ -62,10 +62,9 @@ def thesaurus() -> dict[str, frozenset[int]]:
     return {word: frozenset(numbers) for word, numbers in sets.items()}
 
 
-def _membership(words: Sequence[str], sets: dict[str, frozenset[int]]) -> sparse.csr_matrix:
-    """(words, synonym sets) incidence: which sets each word belongs to."""
+def _membership(words: Sequence[str], sets: dict[str, frozenset[int]], n_sets: int) -> sparse.csr_matrix:
+    """(words, synonym sets) incidence: which of the `n_sets` sets each word belongs to."""
     rows = [(i, n) for i, w in enumerate(words) for n in sets.get(w, ())]
-    n_sets = 1 + max((n for numbers in sets.values() for n in numbers), default=0)
     data = np.ones(len(rows), np.float32)
     return sparse.csr_matrix((data, ([r for r, _ in rows], [n for _, n in rows])), shape=(len(words), n_sets))
 
@@ -102,7 +101,7 @@ class TermModel:
         self.position = {lemma: i for i, lemma in enumerate(vocab)}
         # Synonym sets of every lemma (`thesaurus()` unless given).
         self.synonyms = thesaurus() if synonyms is None else synonyms
-        self.membership = _membership(list(vocab), self.synonyms)
+        self.n_sets = 1 + max((n for numbers in self.synonyms.values() for n in numbers), default=0)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         # Each unit text is lemmatised once, for the rarity counts and for its kind's targets.
         known = {
@@ -121,6 +120,9 @@ class TermModel:
             kind: _Targets([np.array([i for i in ids if not self.stop[i]], np.int64) for ids in lists])
             for kind, lists in known.items()
         }
+        # Each kind's distinct lemmas by synonym set, transposed once for the per-query product.
+        membership = _membership(list(vocab), self.synonyms, self.n_sets)
+        self._target_sets = {kind: membership[t.distinct].T.tocsr() for kind, t in self._targets.items()}
 
     def unseen(self, texts: Sequence[str], limit: int = MAX_UNSEEN) -> list[str]:
         """Lemmas of the texts that no card uses, in order of appearance: to embed at query time.
@@ -172,8 +174,8 @@ class TermModel:
             (matrix @ self.vectors[target.distinct].T - sharpen) / (1 - sharpen), 0, 1, out=closeness[:, :-1]
         )
         if synonym > 0:
-            ours = _membership(words, self.synonyms)
-            shared = (ours @ self.membership[target.distinct].T).toarray() > 0
+            ours = _membership(words, self.synonyms, self.n_sets)
+            shared = (ours @ self._target_sets[kind]).toarray() > 0
             np.maximum(closeness[:, :-1], synonym * shared, out=closeness[:, :-1])
         best = np.maximum.reduceat(closeness[:, target.inverse], target.starts, axis=1)
         for row, ws in enumerate(per_text):

@@ -6,6 +6,7 @@ theme) is defined here once, with its Polish and English label.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 
@@ -184,8 +185,8 @@ def is_undervalued(category: str, subtype: str) -> bool:
     return (category, subtype) in UNDERVALUED or (category, None) in UNDERVALUED
 
 
-def label(terms: dict[str, Term], key: str, lang: str = "pl") -> str:
-    """Return the label of a controlled value in the language asked for."""
+def label(terms: Mapping[Hashable, Term], key: Hashable, lang: str = "pl") -> str:
+    """Return the label of a controlled value (or a reason of a table of pairs) in the language asked for."""
     term = terms.get(key)
     if term is None:
         return key
@@ -369,6 +370,11 @@ COMPLEMENTARY_THEMES = _pairs(
         "social inclusion and civic education build the same community",
     ),
 )
+
+
+def complements_of(keys: tuple[str, ...] | list[str], table: dict[frozenset[str], Term]) -> set[str]:
+    """The keys that complement one of `keys` in `table`, other than `keys` themselves."""
+    return {other for pair in table for key in keys if key in pair for other in pair} - set(keys)
 
 
 def complementary_terms(
