@@ -14,6 +14,19 @@ MAX_UNITS = 50
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+class Pattern(validate.Regexp):
+    """A regular expression the whole string must match.
+
+    `validate.Regexp` uses `re.match`, where `$` also matches before a final newline, so
+    "X-1\n" passed as an id. The pattern itself stays as written for the OpenAPI document.
+    """
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class CategoryField(fields.Field):
     """A report category: 1-8 (string or integer) or ngo/employer/public."""
 
@@ -37,29 +50,32 @@ class UnitField(fields.Field):
         return UnitSchema().load(value)
 
 
+class Trimmed(fields.String):
+    """A string stored without its surrounding whitespace: its length is checked as stored."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 def _non_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("Must not be blank.")
 
 
 class UnitSchema(Schema):
-    title = fields.String(required=True, validate=[validate.Length(3, 300), _non_blank])
+    title = Trimmed(required=True, validate=[validate.Length(3, 300), _non_blank])
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class LocationSchema(Schema):
-    town = fields.String(required=True, validate=[validate.Length(1, 120), _non_blank])
+    town = Trimmed(required=True, validate=[validate.Length(1, 120), _non_blank])
     gmina_teryt = fields.String(
         required=True,
-        validate=validate.Regexp(
-            r"^12\d{5}$", error="Must be a 7-digit TERYT gmina code of Małopolska (12xxxxx)."
-        ),
+        validate=Pattern(r"^12\d{5}$", error="Must be a 7-digit TERYT gmina code of Małopolska (12xxxxx)."),
     )
     powiat_teryt = fields.String(
         required=True,
-        validate=validate.Regexp(
-            r"^12\d{2}$", error="Must be a 4-digit TERYT powiat code of Małopolska (12xx)."
-        ),
+        validate=Pattern(r"^12\d{2}$", error="Must be a 4-digit TERYT powiat code of Małopolska (12xx)."),
     )
     lat = fields.Float(required=True, allow_nan=False)
     lon = fields.Float(required=True, allow_nan=False)
@@ -80,13 +96,13 @@ class LocationSchema(Schema):
 
 class ContactSchema(Schema):
     person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    email = fields.Email(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^\+?[0-9 ()-]{6,40}$", error="Not a phone number."),
+        validate=Pattern(r"^\+?[0-9 ()-]{6,40}$", error="Not a phone number."),
     )
-    www = fields.Url(load_default=None, allow_none=True)
+    www = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
 
 def _keys(terms: dict) -> validate.OneOf:
@@ -98,13 +114,13 @@ class FiszkaSchema(Schema):
 
     external_id = fields.String(
         required=True,
-        validate=validate.Regexp(EXTERNAL_ID, error="Must be 1-64 characters of letters, digits and . _ : -"),
+        validate=Pattern(EXTERNAL_ID, error="Must be 1-64 characters of letters, digits and . _ : -"),
     )
-    name = fields.String(required=True, validate=[validate.Length(1, 300), _non_blank])
+    name = Trimmed(required=True, validate=[validate.Length(1, 300), _non_blank])
     category = CategoryField(required=True)
     subtype = fields.String(required=True)
     legal_form = fields.String(required=True, validate=_keys(LEGAL_FORMS))
-    description = fields.String(required=True, validate=[validate.Length(1, 5000), _non_blank])
+    description = Trimmed(required=True, validate=[validate.Length(1, 5000), _non_blank])
     offers = fields.List(UnitField(), required=True, validate=validate.Length(max=MAX_UNITS))
     needs = fields.List(UnitField(), required=True, validate=validate.Length(max=MAX_UNITS))
     target_groups = fields.List(
@@ -119,7 +135,7 @@ class FiszkaSchema(Schema):
     location = fields.Nested(LocationSchema, required=True)
     contact = fields.Nested(ContactSchema, load_default=dict)
     partners = fields.List(
-        fields.String(validate=validate.Regexp(EXTERNAL_ID)),
+        fields.String(validate=Pattern(EXTERNAL_ID)),
         load_default=list,
         validate=validate.Length(max=500),
     )

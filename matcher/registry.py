@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from matcher import jsontext
 from matcher.cards import validate_card
+from matcher.jsontext import JSONRejected
 from matcher.models import Institution, Need, Offer, utcnow
 
 MAX_RECORDS = 20_000
@@ -79,11 +81,11 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
         raise ImportRejected([{"index": None, "field": "_file", "message": "The file is empty."}])
     if text.startswith("["):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportRejected(
-                [{"index": None, "line": exc.lineno, "field": "_file", "message": f"Invalid JSON: {exc.msg}"}]
-            ) from exc
+            data = jsontext.loads(text)
+        except JSONRejected as exc:
+            raise ImportRejected([_unreadable_in_array(exc)]) from exc
+        except ValueError as exc:
+            raise ImportRejected([_invalid(exc, None, "_file")]) from exc
         records = [SourceRecord(item, i) for i, item in enumerate(data)]
     else:
         records, errors = [], []
@@ -91,16 +93,13 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
             if not line.strip():
                 continue
             try:
-                records.append(SourceRecord(json.loads(line), len(records), lineno))
-            except json.JSONDecodeError as exc:
-                errors.append(
-                    {
-                        "index": len(records),
-                        "line": lineno,
-                        "field": "_record",
-                        "message": f"Invalid JSON: {exc.msg}",
-                    }
-                )
+                records.append(SourceRecord(jsontext.loads(line), len(records), lineno))
+            except JSONRejected as exc:
+                field = "_record" if exc.too_deep else exc.field.replace("_body", "_record")
+                errors.append({"index": len(records), "line": lineno, "field": field, "message": exc.message})
+                records.append(SourceRecord(None, len(records), lineno))
+            except ValueError as exc:
+                errors.append(_invalid(exc, len(records), "_record", lineno))
                 records.append(SourceRecord(None, len(records), lineno))
         if errors:
             raise ImportRejected(errors)
@@ -115,6 +114,26 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
             ]
         )
     return records
+
+
+def _invalid(exc: ValueError, index: int | None, field: str, line: int | None = None) -> dict[str, Any]:
+    """An import error for text that is not JSON (or holds an integer too long to read)."""
+    # The other ValueError json raises: an integer of more digits than Python converts.
+    message = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number has too many digits"
+    return {
+        "index": index,
+        "line": line if line is not None else getattr(exc, "lineno", None),
+        "field": field,
+        "message": f"Invalid JSON: {message}",
+    }
+
+
+def _unreadable_in_array(exc: JSONRejected) -> dict[str, Any]:
+    """An import error for a JSON array holding unstorable text: which record, which field."""
+    head, _, rest = exc.field.partition(".")
+    if exc.too_deep or not head.isdigit():
+        return {"index": None, "field": "_file", "message": exc.message}
+    return {"index": int(head), "field": rest or "_record", "message": exc.message}
 
 
 def content_hash(card: dict[str, Any]) -> str:

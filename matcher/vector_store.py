@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from embeddings import Encoder
-from matcher.models import StoredVector
+from matcher.models import StoredVector, utcnow
 
 _CHUNK = 500
 
@@ -19,6 +20,10 @@ _CHUNK = 500
 def text_hash(text: str) -> str:
     """Key of a text in the vector cache."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class VectorsMissing(LookupError):
+    """Texts have no stored vector and may not be encoded (a rebuild from stored vectors only)."""
 
 
 @dataclass
@@ -41,6 +46,34 @@ def stored_vectors(session: Session, encoder_id: str, hashes: Sequence[str]) -> 
         for digest, blob in rows:
             found[digest] = np.frombuffer(blob, dtype=np.float32)
     return found
+
+
+def _store(session: Session, encoder: Encoder, vectors: dict[str, np.ndarray]) -> None:
+    """Add new vectors to the cache; a vector another request stored meanwhile is kept as it is.
+
+    Two requests for the same new card encode its texts at the same time; the second insert
+    of a (text, encoder) pair is skipped instead of failing the request.
+    """
+    rows = [
+        {
+            "text_hash": digest,
+            "encoder_id": encoder.id,
+            "dim": encoder.dim,
+            "vector": vector.astype(np.float32).tobytes(),
+            "created_at": utcnow(),
+        }
+        for digest, vector in vectors.items()
+    ]
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(session.get_bind().dialect.name)
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        if dialect is None:  # another database: a plain insert, a clash fails as before
+            session.execute(insert(StoredVector), chunk)
+        else:
+            statement = dialect.insert(StoredVector).on_conflict_do_nothing(
+                index_elements=["text_hash", "encoder_id"]
+            )
+            session.execute(statement, chunk)
 
 
 def vectors_for(
@@ -69,21 +102,13 @@ def vectors_for(
     missing = [h for h in dict.fromkeys(hashes) if h not in found]
     if missing:
         if not encode_missing:
-            raise LookupError(f"{len(missing)} text(s) have no stored vector for {encoder.id}")
+            raise VectorsMissing(f"{len(missing)} text(s) have no stored vector for {encoder.id}")
         first_text = {}
         for digest, text in zip(hashes, texts, strict=True):
             first_text.setdefault(digest, text)
         fresh = encoder.encode([first_text[h] for h in missing])
-        for digest, vector in zip(missing, fresh, strict=True):
-            found[digest] = vector
-            session.add(
-                StoredVector(
-                    text_hash=digest,
-                    encoder_id=encoder.id,
-                    dim=encoder.dim,
-                    vector=vector.astype(np.float32).tobytes(),
-                )
-            )
+        found.update(zip(missing, fresh, strict=True))
+        _store(session, encoder, dict(zip(missing, fresh, strict=True)))
     stats.encoded += len(missing)
     stats.reused += len(set(hashes)) - len(missing)
     if not texts:

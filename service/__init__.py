@@ -5,15 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
+from matcher import jsontext
 from service import config as settings
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Request bodies are read through `matcher.jsontext`: too deep or unstorable text is refused."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return jsontext.loads(s)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the Flask app: defaults, then MATCHER_* environment, then `test_config`."""
     app = Flask(__name__, instance_relative_config=True)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json = JSONProvider(app)
     app.config.from_mapping(settings.from_environment())
     if test_config:
         app.config.from_mapping(test_config)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from embeddings import EncoderError
 from matcher.index import IndexMismatch, IndexMissing
+from matcher.jsontext import JSONRejected
 from matcher.matching import BadRequest
 from matcher.registry import ImportRejected, NotFound
 
@@ -40,6 +41,18 @@ def error_response(status: int, code: str, message: str, fields: list | None = N
 def init_app(app: Flask) -> None:
     """Map domain and HTTP errors to the JSON error shape."""
 
+    @app.before_request
+    def _unstorable_url():
+        # A NUL in an id or a query parameter can match nothing stored (PostgreSQL refuses
+        # it in text outright): refused here, before any query is sent.
+        if "\x00" in request.path:
+            return error_response(404, "not_found", "No resource has this path (it holds a NUL character).")
+        for name, value in request.args.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                message = "Query parameters cannot hold a NUL character."
+                return error_response(400, "bad_request", message, [{"field": name, "message": message}])
+        return None
+
     @app.errorhandler(APIError)
     def _api(err: APIError):
         return error_response(err.status, err.code, err.message, err.fields)
@@ -55,6 +68,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(BadRequest)
     def _bad(err: BadRequest):
         return error_response(422, "validation_error", str(err), [{"field": err.field, "message": str(err)}])
+
+    @app.errorhandler(JSONRejected)
+    def _unreadable(err: JSONRejected):
+        fields = [{"field": err.field, "message": err.message}]
+        if err.too_deep:
+            return error_response(400, "bad_request", err.message, fields)
+        return error_response(422, "validation_error", "The request failed validation.", fields)
 
     @app.errorhandler(IndexMissing)
     def _missing(err: IndexMissing):

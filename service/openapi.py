@@ -16,6 +16,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from matcher.cards import CategoryField, FiszkaSchema, UnitField, UnitSchema
+from matcher.jsontext import MAX_DEPTH
 from matcher.typology import CATEGORIES, SCOPES, TARGET_GROUPS, THEMES
 from service.schemas import (
     FeedbackIn,
@@ -55,12 +56,18 @@ ERROR = {
 
 # Status -> what it means here; operations list the statuses they can return.
 ERRORS = {
-    400: "The body is not JSON, or not a JSON object.",
+    400: f"The body is not JSON, not a JSON object, or nested deeper than {MAX_DEPTH} levels.",
     401: "The admin token is configured and the request does not carry it.",
     404: "No institution with this external_id.",
-    409: "A conflict: the id exists or differs from the path, or the index was built with another encoder.",
+    409: (
+        "A conflict: the id exists or differs from the path, the index was built with another encoder, "
+        "or a rebuild from stored vectors meets a text that has none."
+    ),
     413: "The body is larger than MATCHER_MAX_CONTENT_LENGTH.",
-    422: "Validation failed; `fields` names each field at fault.",
+    422: (
+        "Validation failed; `fields` names each field at fault (also a text holding a NUL character "
+        "or an unpaired surrogate, which no database stores)."
+    ),
     503: "The index or the encoder is not available yet.",
 }
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request
 
 from matcher.access import describe, issue_token, list_tokens, revoke_token
 from matcher.index import IndexMismatch, IndexMissing, index_status
+from matcher.vector_store import VectorsMissing
 from service.auth import admin_required
 from service.errors import APIError
 from service.openapi import build_spec
@@ -20,7 +21,13 @@ bp = Blueprint("admin", __name__)
 def reindex():
     res = resources()
     from_stored = load(ReindexArgsIn(), request.args.to_dict())["from_stored"]
-    index = res.refresher.build_now(db_session(), from_stored_only=from_stored)
+    try:
+        index = res.refresher.build_now(db_session(), from_stored_only=from_stored)
+    except VectorsMissing as exc:  # from_stored, and a text changed since its vector was stored
+        db_session().rollback()
+        message = f"{exc}; rebuild without from_stored to encode them."
+        fields = [{"field": "from_stored", "message": message}]
+        raise APIError(409, "vectors_missing", message, fields) from exc
     return index.manifest, 200
 
 
@@ -57,7 +64,8 @@ def tokens(external_id: str):
 @bp.delete("/admin/tokens/<int:token_id>")
 @admin_required
 def revoke(token_id: int):
-    row = revoke_token(db_session(), token_id)
+    # Ids beyond a 32-bit integer (the id column on PostgreSQL) name no token.
+    row = revoke_token(db_session(), token_id) if token_id < 2**31 else None
     if row is None:
         raise APIError(
             404,

@@ -125,6 +125,7 @@ def update(external_id: str):
     """Change only the fields given (a JSON merge patch); the rest of the card stays as stored."""
     patch = json_object(request.get_json(silent=True))
     _same_id(patch.get("external_id", external_id), external_id, "external_id cannot be changed by PATCH.")
+    patch.pop("updated_at", None)  # set by the service, as for PUT
     session = db_session()
     stored = InstitutionOut.dump(get_institution(session, external_id), with_contact=True)
     stored.pop("updated_at")

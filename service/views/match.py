@@ -8,7 +8,7 @@ from matcher import feedback
 from matcher.matching import MatchRequest, assess_partner, find_partners, present, present_standing
 from matcher.registry import NotFound, contacts
 from service.auth import reveal_contacts
-from service.errors import not_found
+from service.errors import APIError, not_found
 from service.schemas import MatchIn, contact_of, load, match_request
 from service.state import db_session, resources
 
@@ -19,7 +19,10 @@ bp = Blueprint("match", __name__)
 def match():
     data = load(MatchIn(), request.get_json(silent=True))
     req = match_request(data, current_app.config)
-    return run_match(req, data.get("lang"), voice="third")
+    try:
+        return run_match(req, data.get("lang"), voice="third")
+    except NotFound as exc:  # the body's `institution` names no card
+        raise APIError(404, "not_found", str(exc), [{"field": "institution", "message": str(exc)}]) from None
 
 
 def run_match(req: MatchRequest, lang: str | None, voice: str) -> dict:
