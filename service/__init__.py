@@ -25,6 +25,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the Flask app: defaults, then MATCHER_* environment, then `test_config`."""
     app = Flask(__name__, instance_relative_config=True)
     app.json = JSONProvider(app)
+    # "/institutions/%2F/feedback" is not "/institutions/feedback": no redirect (an HTML page), a JSON 404.
+    app.url_map.merge_slashes = False
     app.config.from_mapping(settings.from_environment())
     if test_config:
         app.config.from_mapping(test_config)

@@ -98,6 +98,9 @@ def test_a_nul_in_a_path_id_or_a_query_parameter_is_refused(seeded, client):
     assert client.get("/institutions/%00/suggestions").status_code == 404
     response = client.get("/institutions?q=a%00b")
     assert response.status_code == 400 and _field(response) == "q"
+    # An id that decodes to "/" is a JSON 404, not a redirect to an HTML page.
+    slash = client.get("/institutions/%2F/suggestions")
+    assert slash.status_code == 404 and slash.is_json
 
 
 def test_an_id_with_a_trailing_newline_is_not_an_id(seeded, client):
