@@ -52,7 +52,7 @@ def check(data: Any) -> None:
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise JSONRejected(path or "_body", f"The JSON is nested deeper than {MAX_DEPTH} levels.", True)
+            raise JSONRejected("_body", f"The JSON is nested deeper than {MAX_DEPTH} levels.", True)
         if isinstance(value, str):
             _storable(value, path)
         elif isinstance(value, dict):

@@ -37,6 +37,16 @@ def test_json_nested_past_the_recursion_limit_is_a_400(seeded, client, method, p
     assert _field(response) == "_body"
 
 
+def test_json_deeper_than_the_limit_is_a_400_naming_the_body(seeded, client):
+    nested: object = "2"
+    for _ in range(40):  # parses fine, but no request is that deep
+        nested = [nested]
+    body = {"query": "sala", "filters": {"category": nested}}
+    response = client.post("/match", json=body)
+    assert response.status_code == 400 and _field(response) == "_body", response.json
+    assert "32 levels" in response.json["error"]["message"]
+
+
 def test_an_import_nested_past_the_recursion_limit_is_refused(seeded, client):
     for body in (DEEP_ARRAY, '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"):
         response = client.post("/institutions:import", data=body)
