@@ -108,8 +108,8 @@ _UNIT_OUT = {
 CONTACT = {
     "type": "object",
     "description": "The website for anyone; the person, e-mail and phone are personal data (RODO), "
-    "present only in answers to the admin token or a contact-reader token (each such answer is "
-    "written to the audit log).",
+    "present only in answers to the admin token, a contact-reader token or a staff token (each such "
+    "answer is written to the audit log).",
     "required": ["www"],
     "properties": {k: {"type": "string", "nullable": True} for k in ("www", "person", "email", "phone")},
 }

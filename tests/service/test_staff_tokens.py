@@ -118,3 +118,15 @@ def test_a_token_expires(secured_app, api):
 def test_a_bad_token_request_names_the_field(api, body, field):
     response = api.post("/admin/institutions/T-004/tokens", json=body, headers=ADMIN)
     assert response.status_code == 422 and field in [f["field"] for f in response.json["error"]["fields"]]
+
+
+def test_the_public_index_status_holds_no_hash_of_the_cards(api):
+    # The fingerprint hashes every card with its personal contacts: public card + guessed phone
+    # number would let anyone test the guess offline, so only the admin sees it.
+    _, staff = issue(api, "T-001")
+    for headers in ({}, staff, {"Authorization": "Bearer portal-1"}):
+        status = api.get("/admin/index", headers=headers).json
+        assert "data_fingerprint" not in status and "data_fingerprint" not in status["loaded"]
+        assert status["stale"] is False and status["loaded"]["generation"]
+    admin = api.get("/admin/index", headers=ADMIN).json
+    assert admin["data_fingerprint"] == admin["loaded"]["data_fingerprint"]
