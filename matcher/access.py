@@ -68,7 +68,8 @@ def list_tokens(session: Session, external_id: str) -> list[StaffToken]:
 
 def revoke_token(session: Session, token_id: int) -> StaffToken | None:
     """Revoke a token for good (revoking twice keeps the first time); None if there is no such token."""
-    row = session.get(StaffToken, token_id)
+    # Ids beyond a 32-bit integer (the id column on PostgreSQL) name no token; asking would fail.
+    row = session.get(StaffToken, token_id) if 0 < token_id < 2**31 else None
     if row is None:
         return None
     if row.revoked_at is None:

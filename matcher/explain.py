@@ -327,7 +327,8 @@ class _Wording:
             for pair in r.get(key, ()):
                 why = label(table, frozenset((pair["ours"], pair["theirs"])), self.lang)
                 ours, theirs = by_reason.setdefault(why, ([], []))
-                ours += [pair["ours"]] if pair["ours"] not in ours else []
+                if pair["ours"] not in ours:
+                    ours.append(pair["ours"])
                 theirs.append(pair["theirs"])
             for why, (ours, theirs) in by_reason.items():
                 parts.append(

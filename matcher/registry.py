@@ -95,7 +95,7 @@ def parse_import(payload: str | bytes) -> list[SourceRecord]:
             try:
                 records.append(SourceRecord(jsontext.loads(line), len(records), lineno))
             except JSONRejected as exc:
-                field = "_record" if exc.too_deep else exc.field.replace("_body", "_record")
+                field = "_record" if exc.field == "_body" else exc.field
                 errors.append({"index": len(records), "line": lineno, "field": field, "message": exc.message})
                 records.append(SourceRecord(None, len(records), lineno))
             except ValueError as exc:
@@ -131,7 +131,7 @@ def _invalid(exc: ValueError, index: int | None, field: str, line: int | None = 
 def _unreadable_in_array(exc: JSONRejected) -> dict[str, Any]:
     """An import error for a JSON array holding unstorable text: which record, which field."""
     head, _, rest = exc.field.partition(".")
-    if exc.too_deep or not head.isdigit():
+    if not head.isdigit():  # too deep, or the array itself
         return {"index": None, "field": "_file", "message": exc.message}
     return {"index": int(head), "field": rest or "_record", "message": exc.message}
 

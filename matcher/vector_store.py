@@ -106,9 +106,9 @@ def vectors_for(
         first_text = {}
         for digest, text in zip(hashes, texts, strict=True):
             first_text.setdefault(digest, text)
-        fresh = encoder.encode([first_text[h] for h in missing])
-        found.update(zip(missing, fresh, strict=True))
-        _store(session, encoder, dict(zip(missing, fresh, strict=True)))
+        fresh = dict(zip(missing, encoder.encode([first_text[h] for h in missing]), strict=True))
+        found.update(fresh)
+        _store(session, encoder, fresh)
     stats.encoded += len(missing)
     stats.reused += len(set(hashes)) - len(missing)
     if not texts:

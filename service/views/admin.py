@@ -70,8 +70,7 @@ def tokens(external_id: str):
 @bp.delete("/admin/tokens/<int:token_id>")
 @admin_required
 def revoke(token_id: int):
-    # Ids beyond a 32-bit integer (the id column on PostgreSQL) name no token.
-    row = revoke_token(db_session(), token_id) if token_id < 2**31 else None
+    row = revoke_token(db_session(), token_id)
     if row is None:
         raise APIError(
             404,
