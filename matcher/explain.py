@@ -41,13 +41,16 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
     parts, ev = suggestion.parts, suggestion.evidence
     out: list[dict[str, Any]] = []
     if parts.get("complement", 0) > 0:
-        for key, kind in (
-            ("need_offer", "their_offer_meets_our_need"),
-            ("offer_need", "our_offer_meets_their_need"),
-            ("query_offer", "their_offer_meets_query"),
+        # The unit pair when it is strong enough, being the most specific; else the profile, when
+        # the fit came from what the whole card says (the context of a unit's fit).
+        for keys, kind in (
+            (("need_offer", "need_profile"), "their_offer_meets_our_need"),
+            (("offer_need", "profile_need"), "our_offer_meets_their_need"),
+            (("query_offer", "query_profile"), "their_offer_meets_query"),
         ):
-            if key in ev and ev[key]["strength"] >= MIN_EVIDENCE:
-                out.append({"type": kind, "part": "complement", **ev[key]})
+            shown = next((ev[key] for key in keys if key in ev and ev[key]["strength"] >= MIN_EVIDENCE), None)
+            if shown is not None:
+                out.append({"type": kind, "part": "complement", **shown})
     shown = {r["type"] for r in out}
     both_ways = {"their_offer_meets_our_need", "our_offer_meets_their_need"} <= shown
     if parts.get("reciprocity", 0) > 0 and both_ways:
@@ -58,7 +61,9 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
         out.append({"type": "reach", "part": "reach", **ev["reach"]})
     if parts.get("audience", 0) > 0:
         out.append({"type": "audience", "part": "audience", **ev["audience"]})
-    if parts.get("profile", 0) > 0:
+    # A search met by the profile already says how close the profile is (the same similarity).
+    said = any(r["type"] == "their_offer_meets_query" and not r.get("offer") for r in out)
+    if parts.get("profile", 0) > 0 and not said:
         out.append(
             {
                 "type": "similar_profile",
@@ -136,16 +141,20 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "our_need.second": "Waszej potrzebie «{need}»",
         "our_need.third": "Potrzebie instytucji {asker} «{need}»",
         "met_by_offer": "{our_need} odpowiada oferta {theirs}: «{offer}» (podobieństwo {sim}).",
-        "met_by_profile": "{our_need} odpowiada profil działalności {theirs}.",
+        "met_by_profile": "{our_need} odpowiada profil działalności {theirs} (podobieństwo {sim}).",
         "kind.named": " Ta potrzeba wprost wskazuje taki rodzaj partnera ({kinds}).",
         "kind.other": " Ta potrzeba wskazuje inny rodzaj partnera ({kinds}), co obniża ocenę.",
         "their_need": "W drugą stronę: {theirs} szuka «{need}»",
         "ours_by_offer.second": "{their_need}, a Wy oferujecie «{offer}» (podobieństwo {sim}).",
         "ours_by_offer.third": "{their_need}, a {asker} oferuje «{offer}» (podobieństwo {sim}).",
-        "ours_by_profile.second": "{their_need}, czemu odpowiada profil działalności Waszej instytucji.",
-        "ours_by_profile.third": "{their_need}, czemu odpowiada profil działalności {asker}.",
+        "ours_by_profile.second": (
+            "{their_need}, czemu odpowiada profil działalności Waszej instytucji (podobieństwo {sim})."
+        ),
+        "ours_by_profile.third": (
+            "{their_need}, czemu odpowiada profil działalności {asker} (podobieństwo {sim})."
+        ),
         "query_by_offer": "Wyszukiwaniu odpowiada oferta «{offer}» (podobieństwo {sim}).",
-        "query_by_profile": "Wyszukiwaniu odpowiada profil działalności tej instytucji.",
+        "query_by_profile": "Wyszukiwaniu odpowiada profil działalności tej instytucji (podobieństwo {sim}).",
         "two_way": "Korzyść byłaby obustronna.",
         "sector.same": "Ten sam sektor ({theirs}) - raczej podobna instytucja niż uzupełniający partner.",
         "sector.cross": "Współpraca międzysektorowa ({ours} i {theirs}){why}.",
@@ -197,16 +206,16 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "our_need.second": "Your need «{need}»",
         "our_need.third": "The need of {asker} «{need}»",
         "met_by_offer": "{our_need} is met by {theirs}'s offer «{offer}» (similarity {sim}).",
-        "met_by_profile": "{our_need} is met by what {theirs} does.",
+        "met_by_profile": "{our_need} is met by what {theirs} does (similarity {sim}).",
         "kind.named": " This need names this kind of partner ({kinds}).",
         "kind.other": " This need names another kind of partner ({kinds}), which lowers the score.",
         "their_need": "The other way round: {theirs} is looking for «{need}»",
         "ours_by_offer.second": "{their_need}, and you offer «{offer}» (similarity {sim}).",
         "ours_by_offer.third": "{their_need}, and {asker} offers «{offer}» (similarity {sim}).",
-        "ours_by_profile.second": "{their_need}, which your profile covers.",
-        "ours_by_profile.third": "{their_need}, which the profile of {asker} covers.",
+        "ours_by_profile.second": "{their_need}, which your profile covers (similarity {sim}).",
+        "ours_by_profile.third": "{their_need}, which the profile of {asker} covers (similarity {sim}).",
         "query_by_offer": "The search matches the offer «{offer}» (similarity {sim}).",
-        "query_by_profile": "The search matches what this institution does.",
+        "query_by_profile": "The search matches what this institution does (similarity {sim}).",
         "two_way": "Both sides would gain.",
         "sector.same": "Same sector ({theirs}): more a peer than a complementary partner.",
         "sector.cross": "Cross-sector cooperation ({ours} and {theirs}){why}.",
@@ -269,7 +278,7 @@ class _Wording:
         if r.get("offer"):
             text = self.say("met_by_offer", our_need=our_need, offer=r["offer"], sim=_sim(r))
         else:
-            text = self.say("met_by_profile", our_need=our_need)
+            text = self.say("met_by_profile", our_need=our_need, sim=_sim(r))
         named = r.get("named_kind")
         if named:
             if named["matches"]:
@@ -282,12 +291,12 @@ class _Wording:
         their_need = self.say("their_need", need=r["need"])
         if r.get("offer"):
             return self.voiced("ours_by_offer", their_need=their_need, offer=r["offer"], sim=_sim(r))
-        return self.voiced("ours_by_profile", their_need=their_need)
+        return self.voiced("ours_by_profile", their_need=their_need, sim=_sim(r))
 
     def their_offer_meets_query(self, r: dict) -> str:
         if r.get("offer"):
             return self.say("query_by_offer", offer=r["offer"], sim=_sim(r))
-        return self.say("query_by_profile")
+        return self.say("query_by_profile", sim=_sim(r))
 
     def two_way(self, r: dict) -> str:
         return self.say("two_way")

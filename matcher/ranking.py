@@ -599,48 +599,55 @@ class Ranker:
         km, reach_km, inside = scored.km, scored.reach_km, scored.inside
         other, me = s.profile, query.profile
         i = self.layout.position[other.external_id]
-        discount = self.config.profile_as_unit
+        # A profile counts in a unit's fit at the context share (or stands in for a missing unit
+        # at its own discount): its evidence is worth that much.
+        share = max(self.config.profile_context, self.config.profile_as_unit)
         evidence: dict[str, Any] = {}
 
-        def strongest(*options) -> dict | None:
-            """Evidence of the strongest (strength, need, offer, similarity) option."""
-            found = [o for o in options if o is not None]
-            best = max(found, key=lambda o: o[0], default=None)
-            return _pair_evidence(best[1], best[2], best[3], best[0]) if best and best[0] > 0 else None
+        def pair_of(pair, texts: tuple[list[str], list[str]], mine_first: bool = True) -> dict | None:
+            """Evidence of institution i's best unit pair; texts: (ours, theirs)."""
+            if not pair or pair[0] <= 0:
+                return None
+            ours, theirs = texts[0][pair[1]], texts[1][pair[2]]
+            need, offer = (ours, theirs) if mine_first else (theirs, ours)
+            return _pair_evidence(need, offer, pair[3], pair[0])
 
-        def by_profile(source: str, texts: list[str], weight: np.ndarray | None = None):
-            """Their profile standing in for an offer: (strength, our text, None, None)."""
+        def by_profile(source: str, texts: list[str], weight: np.ndarray | None = None) -> dict | None:
+            """Their profile meeting our strongest text (no offer named): what the context counted."""
             row = st.strength.get((source, "profile"))
             if row is None or not len(row):
                 return None
             column = row[:, i] if weight is None else row[:, i] * weight
             r = int(column.argmax())
-            return float(column[r]) * discount, texts[r], None, None
+            if column[r] <= 0:
+                return None
+            similarity = float(st.dense[(source, "profile")][r, i])
+            return _pair_evidence(texts[r], None, similarity, float(column[r]) * share)
 
         if me is not None:
             # Our needs as they counted: discounted where a need names another kind than theirs.
             needs = query.texts["need"]
             weight = _named_kind_factor(needs, self.layout.category[i : i + 1], self.config.named_kind)[:, 0]
             pair = self._best_pair(st, "need", "offer", i, weight)
-            evidence["need_offer"] = strongest(
-                pair and (pair[0], needs[pair[1]], other.offers[pair[2]], pair[3]),
-                by_profile("need", needs, weight),
-            )
-            if evidence["need_offer"] is not None and self.config.named_kind < 1:
-                kinds = named_kinds(evidence["need_offer"]["need"])
-                if kinds:
-                    evidence["need_offer"]["named_kind"] = {
-                        "kinds": sorted(kinds),
-                        "theirs": other.category,
-                        "matches": other.category in kinds,
-                    }
+            evidence["need_offer"] = pair_of(pair, (needs, other.offers))
+            evidence["need_profile"] = by_profile("need", needs, weight)
+            for key in ("need_offer", "need_profile"):
+                if evidence[key] is not None and self.config.named_kind < 1:
+                    kinds = named_kinds(evidence[key]["need"])
+                    if kinds:
+                        evidence[key]["named_kind"] = {
+                            "kinds": sorted(kinds),
+                            "theirs": other.category,
+                            "matches": other.category in kinds,
+                        }
             if self.config.reciprocal:
                 pair = self._best_pair(st, "offer", "need", i)
+                evidence["offer_need"] = pair_of(pair, (query.texts["offer"], other.needs), mine_first=False)
+                # Their need, met by what our profile says (in context, or standing in for offers).
                 ours = self._best_pair(st, "profile", "need", i)
-                evidence["offer_need"] = strongest(
-                    pair and (pair[0], other.needs[pair[2]], query.texts["offer"][pair[1]], pair[3]),
-                    ours and (ours[0] * discount, other.needs[ours[2]], None, None),
-                )
+                if ours and ours[0] > 0:
+                    need = other.needs[ours[2]]
+                    evidence["profile_need"] = _pair_evidence(need, None, ours[3], ours[0] * share)
             evidence["sector"] = _sector_reason(me, other)
             if s.parts.get("competition", 0) < 0:
                 pair = self._best_pair(st, "need", "need", i)
@@ -651,10 +658,8 @@ class Ranker:
             evidence["audience"] = _audience_evidence(me, other, self.config.complementary_audience)
         else:
             pair = self._best_pair(st, "query", "offer", i)
-            evidence["query_offer"] = strongest(
-                pair and (pair[0], query.texts["query"][0], other.offers[pair[2]], pair[3]),
-                by_profile("query", query.texts["query"]),
-            )
+            evidence["query_offer"] = pair_of(pair, (query.texts["query"], other.offers))
+            evidence["query_profile"] = by_profile("query", query.texts["query"])
         evidence = {key: value for key, value in evidence.items() if value is not None}
         dense_profile = st.dense.get(("profile" if me is not None else "query", "profile"))
         evidence["profile_similarity"] = float(dense_profile[0, i]) if dense_profile is not None else 0.0
@@ -750,8 +755,8 @@ def _pair_evidence(need: str, offer: str | None, similarity: float | None, stren
     return {
         "need": need,
         "offer": offer,
-        "similarity": None if similarity is None else round(similarity, 3),
-        "strength": round(strength, 3),
+        "similarity": None if similarity is None else round(float(similarity), 3),
+        "strength": round(float(strength), 3),
     }
 
 

@@ -179,3 +179,41 @@ def test_complementary_tables_name_known_keys_only():
     assert complementary_terms(["seniors", "adults"], ["adults", "children"], COMPLEMENTARY_GROUPS) == [
         ("seniors", "children", COMPLEMENTARY_GROUPS[frozenset(("seniors", "children"))])
     ]
+
+
+def test_a_fit_that_came_from_the_whole_card_is_explained_by_the_profile():
+    s = _suggestion(FULL)
+    s.evidence["need_offer"]["strength"] = 0.2  # no offer meets the need well enough to name it
+    s.evidence["need_profile"] = {
+        "need": "Praktyki dla przyszłych kucharzy",
+        "offer": None,
+        "similarity": 0.82,
+        "strength": 0.45,
+    }
+    rows = reasons(s)
+    assert rows[0]["type"] == "their_offer_meets_our_need" and rows[0]["offer"] is None
+    text = render(rows, s, voice="second")
+    assert text.startswith(
+        "Waszej potrzebie «Praktyki dla przyszłych kucharzy» odpowiada profil działalności Hotel Pod Szybem"
+        " (podobieństwo 0.82)."
+    )
+    assert "Staże w kuchni hotelowej" not in text
+
+
+def test_a_strong_offer_is_named_before_the_profile():
+    s = _suggestion(FULL)
+    s.evidence["need_profile"] = {"need": "Praktyki", "offer": None, "similarity": 0.9, "strength": 0.5}
+    assert "«Staże w kuchni hotelowej» (podobieństwo 0.90)" in render(reasons(s), s)
+
+
+def test_a_search_met_by_the_profile_states_the_similarity_once():
+    s = _suggestion({"complement": 0.45, "profile": 0.09})
+    s.evidence = {
+        "query_profile": {"need": "boccia", "offer": None, "similarity": 0.88, "strength": 0.47},
+        "profile_similarity": 0.88,
+    }
+    text = render(reasons(s), s)
+    assert text == "Wyszukiwaniu odpowiada profil działalności tej instytucji (podobieństwo 0.88)."
+    weak = {"need": "boccia", "offer": None, "similarity": 0.6, "strength": 0.2}
+    s.evidence["query_profile"] = weak  # too weak to state: the profile part says it instead
+    assert render(reasons(s), s, lang="en") == "A similar profile of activity (similarity 0.88)."
