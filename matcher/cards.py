@@ -12,14 +12,20 @@ from matcher.typology import CATEGORIES, LEGAL_FORMS, SCOPES, SUBTYPES, TARGET_G
 
 MAX_UNITS = 50
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+EXTERNAL_ID_EXPECTED = "Must be an external_id: 1-64 characters of letters, digits and . _ : -"
 
 
 class Pattern(validate.Regexp):
-    """A regular expression the whole string must match.
+    """A regular expression the whole string must match, with an error saying what is expected.
 
     `validate.Regexp` uses `re.match`, where `$` also matches before a final newline, so
     "X-1\n" passed as an id. The pattern itself stays as written for the OpenAPI document.
+    The error is required: marshmallow's default, "String does not match expected pattern.",
+    does not say which.
     """
+
+    def __init__(self, regex: str | re.Pattern, *, error: str) -> None:
+        super().__init__(regex, error=error)
 
     def __call__(self, value):
         if not isinstance(value, str) or self.regex.fullmatch(value) is None:
@@ -67,31 +73,70 @@ class UnitSchema(Schema):
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
+POWIAT_TERYT = Pattern(r"^12\d{2}$", error="Must be a 4-digit TERYT powiat code of Małopolska (12xx).")
+
+
 class LocationSchema(Schema):
     town = Trimmed(required=True, validate=[validate.Length(1, 120), _non_blank])
     gmina_teryt = fields.String(
         required=True,
         validate=Pattern(r"^12\d{5}$", error="Must be a 7-digit TERYT gmina code of Małopolska (12xxxxx)."),
     )
-    powiat_teryt = fields.String(
-        required=True,
-        validate=Pattern(r"^12\d{2}$", error="Must be a 4-digit TERYT powiat code of Małopolska (12xx)."),
-    )
+    powiat_teryt = fields.String(required=True, validate=POWIAT_TERYT)
     lat = fields.Float(required=True, allow_nan=False)
     lon = fields.Float(required=True, allow_nan=False)
 
     @validates_schema
     def _consistent(self, data: dict, **kwargs: Any) -> None:
-        gmina, powiat = data.get("gmina_teryt"), data.get("powiat_teryt")
-        if gmina and powiat and not gmina.startswith(powiat):
-            raise ValidationError("Must be the first 4 digits of gmina_teryt.", "powiat_teryt")
-        if gmina and gmina not in geo.gmina_codes():
-            raise ValidationError("Unknown gmina TERYT code.", "gmina_teryt")
-        if powiat and powiat not in geo.powiat_names():
-            raise ValidationError("Unknown powiat TERYT code.", "powiat_teryt")
-        lat, lon = data.get("lat"), data.get("lon")
-        if lat is not None and lon is not None and not geo.in_malopolska_box(lat, lon):
-            raise ValidationError("Coordinates lie outside Małopolska.", "lat")
+        gmina, powiat, lat, lon = data["gmina_teryt"], data["powiat_teryt"], data["lat"], data["lon"]
+        errors: dict[str, str] = {}
+        if not gmina.startswith(powiat):
+            errors["powiat_teryt"] = "Must be the first 4 digits of gmina_teryt."
+        elif powiat not in geo.powiat_names():
+            errors["powiat_teryt"] = "Unknown powiat TERYT code."
+        if gmina not in geo.gmina_codes():
+            errors["gmina_teryt"] = _unknown_gmina(gmina)
+        coordinates = _misplaced(lat, lon, None if "gmina_teryt" in errors else gmina)
+        if coordinates:
+            errors["lat"] = errors["lon"] = coordinates
+        if errors:
+            raise ValidationError({name: [message] for name, message in errors.items()})
+
+
+def _unknown_gmina(code: str) -> str:
+    """Why a 7-digit code is not a gmina, with the gmina's code when it names a part of one."""
+    part = geo.gmina_parts().get(code)
+    if part is None:
+        return "Unknown gmina TERYT code."
+    gmina = geo.gmina_names()[part.gmina_teryt]
+    if part.kind == "delegatura":
+        return (
+            f"{code} is {part.name}, a district (delegatura) of {gmina}; "
+            f"use the city's gmina code {part.gmina_teryt}."
+        )
+    what = "town" if part.kind == "miasto" else "rural area"
+    return f"{code} is the {what} of the urban-rural gmina {gmina}; use the gmina's code {part.gmina_teryt}."
+
+
+def _misplaced(lat: float, lon: float, gmina: str | None) -> str | None:
+    """What is wrong with a seat's coordinates (outside Małopolska, or far from its gmina), if anything."""
+    if not geo.in_malopolska_box(lat, lon):
+        if geo.in_malopolska_box(lon, lat):
+            return (
+                "Coordinates lie outside Małopolska; lat and lon look swapped: "
+                f"lat {lon}, lon {lat} would lie inside."
+            )
+        (south, north), (west, east) = geo.LAT_RANGE, geo.LON_RANGE
+        return f"Coordinates lie outside Małopolska (lat {south}-{north}, lon {west}-{east})."
+    km = geo.km_from_gmina(gmina, lat, lon) if gmina else None
+    if km is None or km <= geo.MAX_KM_FROM_GMINA:
+        return None
+    near = geo.nearest_settlement(lat, lon)
+    return (
+        f"Coordinates lie {km:.0f} km from gmina {geo.gmina_names()[gmina]} ({gmina}), farther than "
+        f"{geo.MAX_KM_FROM_GMINA:.0f} km from any of its places; they are near {near.town} in gmina "
+        f"{near.gmina} ({near.gmina_teryt}): check lat/lon or gmina_teryt."
+    )
 
 
 class ContactSchema(Schema):
@@ -100,7 +145,10 @@ class ContactSchema(Schema):
     phone = fields.String(
         load_default=None,
         allow_none=True,
-        validate=Pattern(r"^\+?[0-9 ()-]{6,40}$", error="Not a phone number."),
+        validate=Pattern(
+            r"^\+?[0-9 ()-]{6,40}$",
+            error="Must be a phone number: 6-40 digits, spaces, brackets and hyphens, optionally after a +.",
+        ),
     )
     www = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=300))
 
@@ -114,7 +162,7 @@ class FiszkaSchema(Schema):
 
     external_id = fields.String(
         required=True,
-        validate=Pattern(EXTERNAL_ID, error="Must be 1-64 characters of letters, digits and . _ : -"),
+        validate=Pattern(EXTERNAL_ID, error=EXTERNAL_ID_EXPECTED),
     )
     name = Trimmed(required=True, validate=[validate.Length(1, 300), _non_blank])
     category = CategoryField(required=True)
@@ -135,7 +183,7 @@ class FiszkaSchema(Schema):
     location = fields.Nested(LocationSchema, required=True)
     contact = fields.Nested(ContactSchema, load_default=dict)
     partners = fields.List(
-        fields.String(validate=Pattern(EXTERNAL_ID)),
+        fields.String(validate=Pattern(EXTERNAL_ID, error=EXTERNAL_ID_EXPECTED)),
         load_default=list,
         validate=validate.Length(max=500),
     )

@@ -58,7 +58,14 @@ KRAKOW = ("Kraków", "1261011", "1261")
 
 @cache
 def places() -> tuple[Place, ...]:
-    """Every place of the gazetteer (GeoNames joined to TERYT gminy), and Kraków's districts."""
+    """Every place a search may name: the settlements, regions and land powiats."""
+    settled = list(settlements())
+    return tuple(settled + _regions(settled) + _powiats(settled))
+
+
+@cache
+def settlements() -> tuple[Place, ...]:
+    """The gazetteer's towns and villages (GeoNames joined to TERYT gminy), and Kraków's districts."""
     towns = [
         Place(
             r["town"],
@@ -77,7 +84,7 @@ def places() -> tuple[Place, ...]:
         for r in _rows("krakow_districts.csv")
         if r["town"] not in known
     ]
-    return tuple(towns + districts + _regions(towns) + _powiats(towns))
+    return tuple(towns + districts)
 
 
 def _regions(towns: list[Place]) -> list[Place]:
@@ -227,9 +234,63 @@ def find_place(text: str) -> Place | None:
 
 
 @cache
+def gmina_names() -> dict[str, str]:
+    """Map the 7-digit gmina TERYT codes of Małopolska (TERC register) to their names."""
+    return {row["gmina_teryt"]: row["name"] for row in _rows("gminy.csv")}
+
+
+@cache
 def gmina_codes() -> frozenset[str]:
     """All 7-digit gmina TERYT codes of Małopolska (TERC register)."""
-    return frozenset(row["gmina_teryt"] for row in _rows("gminy.csv"))
+    return frozenset(gmina_names())
+
+
+@dataclass(frozen=True)
+class GminaPart:
+    """A TERC unit that is part of a gmina, not a gmina: a district (delegatura) of Kraków, or
+    the town (miasto) or rural area (obszar wiejski) of an urban-rural gmina."""
+
+    teryt: str
+    name: str
+    kind: str
+    gmina_teryt: str
+
+
+@cache
+def gmina_parts() -> dict[str, GminaPart]:
+    """The TERC units that are parts of a gmina, by their 7-digit code."""
+    return {row["teryt"]: GminaPart(**row) for row in _rows("gmina_parts.csv")}
+
+
+# Coordinates farther than this from every gazetteer place of their gmina are a typo or the
+# wrong gmina. Measured on the gazetteer: the places of one gmina lie at most 15.0 km apart
+# (Kraków's districts; 95% of gminy within 11.9 km), and each of the 544 seed cards lies within
+# 2.0 km of a place of its gmina. 57 gminy list only their seat, so a far corner of one may lie
+# further from it than any spread the gazetteer shows: 25 km leaves that margin.
+MAX_KM_FROM_GMINA = 25.0
+
+
+@cache
+def _settlements_by_gmina() -> dict[str, tuple[Place, ...]]:
+    by_gmina: dict[str, list[Place]] = {}
+    for place in settlements():
+        by_gmina.setdefault(place.gmina_teryt, []).append(place)
+    return {code: tuple(inside) for code, inside in by_gmina.items()}
+
+
+def km_from_gmina(gmina_teryt: str, lat: float, lon: float) -> float | None:
+    """How far a point lies from the nearest gazetteer place of a gmina (None: it lists none).
+
+    Only towns, villages and Kraków's districts count, not the regions and powiats a search may
+    name, which stand at coordinates borrowed from elsewhere.
+    """
+    inside = _settlements_by_gmina().get(gmina_teryt)
+    return min(distance_km(lat, lon, p.lat, p.lon) for p in inside) if inside else None
+
+
+def nearest_settlement(lat: float, lon: float) -> Place:
+    """The gazetteer's town, village or Kraków district nearest to a point."""
+    return min(settlements(), key=lambda p: distance_km(lat, lon, p.lat, p.lon))
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -238,6 +299,15 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 12742.0 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def box_around(points: list[tuple[float, float]], km: float) -> tuple[float, float, float, float]:
+    """A lat/lon box (south, north, west, east) holding every point and all within km of one."""
+    lats, lons = [lat for lat, _ in points], [lon for _, lon in points]
+    dlat = math.degrees(km / 6371.0)
+    # A degree of longitude is shortest at the box's pole-ward edge.
+    dlon = dlat / math.cos(math.radians(min(89.0, max(map(abs, lats)) + dlat)))
+    return min(lats) - dlat, max(lats) + dlat, min(lons) - dlon, max(lons) + dlon
 
 
 def in_malopolska_box(lat: float, lon: float) -> bool:

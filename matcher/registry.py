@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher import jsontext
+from matcher import geo, jsontext
 from matcher.cards import validate_card
 from matcher.jsontext import JSONRejected
 from matcher.models import Institution, Need, Offer, utcnow
+from matcher.spelling import plain
 
 MAX_RECORDS = 20_000
+# Two institutions of one name in one gmina, or this close, are likely one entered twice.
+DUPLICATE_KM = 2.0
 
 
 class NotFound(LookupError):
@@ -37,12 +43,14 @@ class ImportRejected(ValueError):
 
 @dataclass
 class ImportReport:
-    """What an import did: ids created, updated, unchanged, and the records it refused."""
+    """What an import did: ids created, updated, unchanged, the records it refused, and the
+    records it took but warns about (a likely duplicate of another institution)."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +59,7 @@ class ImportReport:
             "unchanged": len(self.unchanged),
             "rejected": len({e["index"] for e in self.errors}),
             "errors": self.errors,
+            "warnings": self.warnings,
         }
 
 
@@ -172,7 +181,7 @@ def import_records(session: Session, records: Iterable[SourceRecord], partial: b
 
     known = set(session.scalars(select(Institution.external_id)))
     ids_in_file = {card["external_id"] for _, card in cards}
-    accepted = []
+    accepted: list[tuple[SourceRecord, dict]] = []
     for record, card in cards:
         missing = [(i, p) for i, p in enumerate(card["partners"]) if p not in known and p not in ids_in_file]
         if missing:
@@ -186,23 +195,114 @@ def import_records(session: Session, records: Iterable[SourceRecord], partial: b
                 )
             )
         else:
-            accepted.append(card)
+            accepted.append((record, card))
     if report.errors and not partial:
         return report
 
-    accepted_ids = {c["external_id"] for c in accepted}
+    accepted_ids = {c["external_id"] for _, c in accepted}
     by_id = {}
-    for card in accepted:
+    for _, card in accepted:
         institution, state = _upsert(session, card)
         by_id[card["external_id"]] = institution
         getattr(report, state).append(card["external_id"])
     session.flush()
-    for card in accepted:
+    report.warnings = _near_duplicates(session, accepted, {*report.created, *report.updated})
+    for _, card in accepted:
         # A partner rejected in partial mode is dropped from the link, not invented.
         wanted = [p for p in card["partners"] if p in known or p in accepted_ids]
         _set_partners(session, by_id[card["external_id"]], wanted)
     session.commit()
     return report
+
+
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
+# Cached: the stored names an import compares its cards with repeat from import to import.
+@lru_cache(maxsize=1 << 16)
+def name_key(name: str) -> str:
+    """A name as compared for duplicates: without case, diacritics, punctuation and spaces.
+
+    "Gminny Ośrodek Kultury „Sokół” w Gdowie" and "GMINNY OSRODEK KULTURY SOKOL, W GDOWIE"
+    have one key.
+    """
+    decomposed = unicodedata.normalize("NFKD", plain(name).casefold())  # NFKD leaves ł whole
+    return _NOT_LETTER_OR_DIGIT.sub("", decomposed)
+
+
+class _Seat(NamedTuple):
+    """Where an institution of some name is: the fields a duplicate is told by."""
+
+    external_id: str
+    gmina_teryt: str
+    lat: float
+    lon: float
+
+
+def _near_duplicates(
+    session: Session, accepted: list[tuple[SourceRecord, dict]], written: set[str]
+) -> list[dict[str, Any]]:
+    """Warnings for written cards whose name is another institution's in the same gmina or nearby.
+
+    Each written card is compared with the stored institutions the import does not replace and
+    with the cards before it in the file, never with its own stored version: one query (of the
+    institutions in the written cards' gminy or their surroundings) and one pass over the file.
+    """
+    if not written:
+        return []
+    seats = [_seat(card) for _, card in accepted if card["external_id"] in written]
+    south, north, west, east = geo.box_around([(s.lat, s.lon) for s in seats], DUPLICATE_KM)
+    nearby = session.execute(
+        select(
+            Institution.external_id,
+            Institution.name,
+            Institution.gmina_teryt,
+            Institution.lat,
+            Institution.lon,
+        )
+        .where(
+            or_(
+                Institution.gmina_teryt.in_({s.gmina_teryt for s in seats}),
+                and_(Institution.lat.between(south, north), Institution.lon.between(west, east)),
+            )
+        )
+        .order_by(Institution.external_id)
+    )
+    ids_in_file = {card["external_id"] for _, card in accepted}
+    by_name: dict[str, list[Any]] = {}
+    for row in nearby:  # rows carry the fields of a _Seat, by name
+        if row.external_id not in ids_in_file:
+            by_name.setdefault(name_key(row.name), []).append(row)
+    warnings = []
+    for record, card in accepted:
+        seat = _seat(card)
+        same_name = by_name.setdefault(name_key(card["name"]), [])
+        twin = _twin(seat, same_name) if seat.external_id in written else None
+        if twin is not None:
+            other, where = twin
+            message = (
+                f"Same name as {other}, {where}: if it is the same institution, keep one card "
+                "(imported anyway: branches may share a name)."
+            )
+            warnings += _located(record, [{"field": "name", "message": message, "duplicate_of": other}])
+        same_name.append(seat)
+    return warnings
+
+
+def _seat(card: dict[str, Any]) -> _Seat:
+    location = card["location"]
+    return _Seat(card["external_id"], location["gmina_teryt"], location["lat"], location["lon"])
+
+
+def _twin(seat: _Seat, same_name: list[_Seat]) -> tuple[str, str] | None:
+    """The first institution of the same name in the same gmina or within DUPLICATE_KM, and where."""
+    for other in same_name:
+        if other.gmina_teryt == seat.gmina_teryt:
+            return other.external_id, "in the same gmina"
+        km = geo.distance_km(seat.lat, seat.lon, other.lat, other.lon)
+        if km <= DUPLICATE_KM:
+            return other.external_id, f"{km:.1f} km away"
+    return None
 
 
 def _located(record: SourceRecord, errors: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -264,8 +364,8 @@ def _set_partners(session: Session, institution: Institution, external_ids: list
     institution.partners = sorted(partners, key=lambda p: p.external_id)
 
 
-def upsert_card(session: Session, record: Any) -> tuple[Institution, bool]:
-    """Create or replace one card; return it and whether it was created.
+def upsert_card(session: Session, record: Any) -> tuple[Institution, ImportReport]:
+    """Create or replace one card; return it and the report (whether it was created, warnings).
 
     Raises:
         ImportRejected: the record is invalid (field errors inside).
@@ -273,8 +373,7 @@ def upsert_card(session: Session, record: Any) -> tuple[Institution, bool]:
     report = import_records(session, [SourceRecord(record, 0)])
     if report.errors:
         raise ImportRejected(report.errors)
-    institution = get_institution(session, record["external_id"])
-    return institution, bool(report.created)
+    return get_institution(session, record["external_id"]), report
 
 
 # What a whole card needs loaded with it: its offers, needs and partner links.

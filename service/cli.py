@@ -52,21 +52,29 @@ def import_command(files: tuple[str, ...], partial: bool) -> None:
         except ImportRejected as exc:
             report, errors = None, exc.errors
         for error in errors:
-            where = f"record {error['index']}" if error.get("index") is not None else "file"
-            if error.get("line"):
-                where += f" (line {error['line']})"
-            click.echo(f"{name}: {where}: {error['field']}: {error['message']}", err=True)
+            click.echo(f"{name}: {_where(error)}: {error['field']}: {error['message']}", err=True)
         if report is None or (errors and not partial):
             click.echo(f"{name}: nothing imported ({len(errors)} error(s))", err=True)
             failed = True
             continue
+        for warning in report.warnings:
+            click.echo(
+                f"{name}: {_where(warning)}: warning: {warning['field']}: {warning['message']}", err=True
+            )
         summary = report.as_dict()
         click.echo(
             f"{name}: {summary['created']} created, {summary['updated']} updated, "
-            f"{summary['unchanged']} unchanged, {summary['rejected']} rejected"
+            f"{summary['unchanged']} unchanged, {summary['rejected']} rejected, "
+            f"{len(report.warnings)} warning(s)"
         )
     if failed:
         sys.exit(1)
+
+
+def _where(row: dict) -> str:
+    """Where an import error or warning stands: the record and its line, or the file."""
+    where = f"record {row['index']}" if row.get("index") is not None else "file"
+    return f"{where} (line {row['line']})" if row.get("line") else where
 
 
 @click.command("reindex")

@@ -229,11 +229,30 @@ MATCH_RESPONSE = {
     },
 }
 
+IMPORT_WARNING = {
+    "type": "object",
+    "description": "A card taken but likely entered twice: its name (compared without case, diacritics "
+    "and punctuation) is another institution's in the same gmina or within 2 km, under another "
+    "external_id (that institution stored, or a record before it in the file).",
+    "required": ["index", "field", "message", "duplicate_of"],
+    "properties": {
+        "index": {"type": "integer", "description": "0-based position of the record in the file."},
+        "line": {"type": "integer", "description": "Line in a JSON Lines file."},
+        "external_id": _STRING,
+        "field": {"type": "string", "example": "name"},
+        "message": _STRING,
+        "duplicate_of": {"type": "string", "description": "The external_id of the institution of that name."},
+    },
+}
+
+_WARNINGS = {"type": "array", "items": {"$ref": "#/components/schemas/ImportWarning"}}
+
 IMPORT_REPORT = {
     "type": "object",
     "properties": {
         **{k: {"type": "integer"} for k in ("created", "updated", "unchanged", "rejected")},
         "errors": {"type": "array", "items": _OBJECT},
+        "warnings": _WARNINGS,
     },
 }
 
@@ -389,7 +408,14 @@ def _operations() -> dict[str, dict[str, dict]]:
                 params=[{"in": "query", "schema": ListArgsIn}],
                 shows_contacts=True,
             ),
-            "post": write("Create a fiszka", (201, "Created.", institution)),
+            "post": write(
+                "Create a fiszka",
+                (
+                    201,
+                    "Created; `warnings` names an institution of the same name nearby, if any.",
+                    {"allOf": [institution, {"type": "object", "properties": {"warnings": _WARNINGS}}]},
+                ),
+            ),
         },
         "/institutions/{external_id}": {
             "get": _op(
@@ -428,7 +454,11 @@ def _operations() -> dict[str, dict[str, dict]]:
             "post": _op(
                 "Import fiszki (upsert by external_id); all or nothing unless partial",
                 "fiszki",
-                (200, "What was created, updated, unchanged and rejected.", _ref("ImportReport")),
+                (
+                    200,
+                    "What was created, updated, unchanged and rejected; warnings about likely duplicates.",
+                    _ref("ImportReport"),
+                ),
                 (413, 422),
                 body={
                     "application/json": {"schema": {"type": "array", "items": _ref("Fiszka")}},
@@ -557,6 +587,7 @@ def build_spec(server_version: str | None = None) -> dict[str, Any]:
         ("Suggestion", SUGGESTION),
         ("MatchResponse", MATCH_RESPONSE),
         ("Standing", STANDING),
+        ("ImportWarning", IMPORT_WARNING),
         ("ImportReport", IMPORT_REPORT),
     ):
         spec.components.schema(name, component)

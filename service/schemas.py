@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from matcher import access
-from matcher.cards import CategoryField, Pattern, flatten_errors
+from matcher.cards import POWIAT_TERYT, CategoryField, Pattern, flatten_errors
 from matcher.feedback import VERDICTS
 from matcher.matching import MatchRequest
 from matcher.models import Institution
@@ -37,7 +37,7 @@ class NearIn(Schema):
 
 class FiltersIn(Schema):
     category = OneOrMany(CategoryField())
-    powiat_teryt = OneOrMany(fields.String(validate=Pattern(r"^12\d{2}$")))
+    powiat_teryt = OneOrMany(fields.String(validate=POWIAT_TERYT))
     target_group = OneOrMany(fields.String(validate=validate.OneOf(sorted(TARGET_GROUPS))))
     theme = OneOrMany(fields.String(validate=validate.OneOf(sorted(THEMES))))
     scope = OneOrMany(fields.String(validate=validate.OneOf(sorted(SCOPES))))
@@ -110,7 +110,7 @@ class ListArgsIn(Schema):
     """Query string of GET /institutions: filters and a page (unknown parameters are refused)."""
 
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
-    powiat_teryt = fields.String(validate=Pattern(r"^\d{4}$", error="A 4-digit powiat TERYT code."))
+    powiat_teryt = fields.String(validate=Pattern(r"^\d{4}$", error="Must be a 4-digit TERYT powiat code."))
     q = fields.String(
         validate=_short_search,
         metadata={"description": "Up to 10 words that must all appear in the name, description or town."},

@@ -2,7 +2,9 @@
 
 Joins GeoNames places (CC BY 4.0) to TERYT gminy: a gmina's seat is the GeoNames
 place bearing its name (nearest to its powiat's places when the name repeats);
-every other place goes to the nearest seat within its powiat.
+every other place goes to the nearest seat within its powiat. Also writes the TERC lists
+beside it: gminy.csv, powiaty.csv and gmina_parts.csv (units that are parts of a gmina:
+Kraków's districts, the town and the rural area of an urban-rural gmina).
 
 Run: python tools/build_gazetteer.py [GEO_DIR]
 """
@@ -21,6 +23,9 @@ GEO = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data
 OUT = ROOT / "matcher" / "data" / "gazetteer.csv"
 
 GMINA_KINDS = {"1": "miejska", "2": "wiejska", "3": "miejsko-wiejska"}
+# TERC units that are parts of a gmina, not gminy (a card naming one is told the gmina's code):
+# the town and the rural area of an urban-rural gmina, and Kraków's districts (delegatury).
+PART_KINDS = {"4": "3", "5": "3", "9": "1"}
 
 
 def ascii_fold(text: str) -> str:
@@ -38,6 +43,7 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> float:
 def main() -> None:
     powiats: dict[str, str] = {}
     gminy: list[dict] = []
+    parts: list[dict] = []
     with open(GEO / "TERC_malopolskie_2020.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter=";"):
             if row["POW"] and not row["GMI"]:
@@ -49,6 +55,17 @@ def main() -> None:
                         "gmina": row["NAZWA"],
                         "gmina_kind": GMINA_KINDS[row["RODZ"]],
                         "powiat_teryt": "12" + row["POW"],
+                    }
+                )
+            elif row["RODZ"] in PART_KINDS:
+                # Its gmina: the same GMI as a town or rural area, the city's 01 for a district.
+                gmi = "01" if row["RODZ"] == "9" else row["GMI"]
+                parts.append(
+                    {
+                        "teryt": "12" + row["POW"] + row["GMI"] + row["RODZ"],
+                        "name": row["NAZWA"],
+                        "kind": row["NAZWA_DOD"],
+                        "gmina_teryt": "12" + row["POW"] + gmi + PART_KINDS[row["RODZ"]],
                     }
                 )
     powiat_by_ascii = {ascii_fold(name): code for code, name in powiats.items()}
@@ -151,6 +168,10 @@ def main() -> None:
         writer.writerow(["powiat_teryt", "name"])
         for code in sorted(powiats):
             writer.writerow([code, powiats[code]])
+    with open(OUT.with_name("gmina_parts.csv"), "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["teryt", "name", "kind", "gmina_teryt"])
+        writer.writeheader()
+        writer.writerows(parts)
     missing = [g["gmina"] for g in gminy if g["gmina_teryt"] not in seats]
     print(f"{len(rows)} places, {len(seats)}/{len(gminy)} gminy seated; unseated: {missing}")
 

@@ -82,8 +82,8 @@ def create():
                 "An institution with this external_id exists; use PUT to replace it.",
                 [{"field": "external_id", "message": "Already exists."}],
             )
-    institution, _ = upsert_card(session, body)
-    return _cards([institution])[0], 201
+    institution, report = upsert_card(session, body)
+    return {**_cards([institution])[0], "warnings": report.warnings}, 201
 
 
 @bp.put("/institutions/<external_id>")
@@ -96,12 +96,17 @@ def replace(external_id: str):
         external_id,
         "external_id in the body differs from the path.",
     )
-    # Set by the service: a card read with GET can be sent back as it is.
-    body.pop("updated_at", None)
+    _drop_answer_fields(body)
     if not may_see_contacts():
         _keep_hidden_contacts(body, external_id)
-    institution, created = upsert_card(db_session(), body)
-    return _cards([institution])[0], 201 if created else 200
+    institution, report = upsert_card(db_session(), body)
+    return _cards([institution])[0], 201 if report.created else 200
+
+
+def _drop_answer_fields(body: dict) -> None:
+    """Leave out what the service sets: a card it answered with can be sent back as it is."""
+    for key in ("updated_at", "warnings"):
+        body.pop(key, None)
 
 
 def _keep_hidden_contacts(body: dict, external_id: str) -> None:
@@ -125,7 +130,7 @@ def update(external_id: str):
     """Change only the fields given (a JSON merge patch); the rest of the card stays as stored."""
     patch = json_object(request.get_json(silent=True))
     _same_id(patch.get("external_id", external_id), external_id, "external_id cannot be changed by PATCH.")
-    patch.pop("updated_at", None)  # set by the service, as for PUT
+    _drop_answer_fields(patch)
     session = db_session()
     stored = InstitutionOut.dump(get_institution(session, external_id), with_contact=True)
     stored.pop("updated_at")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import SMALL, small_cards
 
 
@@ -143,3 +145,14 @@ def test_requests_from_many_threads_end_in_one_current_index(seeded, app, client
     assert 1 <= refresher.builds - builds <= 2  # the 20 requests folded into one or two builds
     refresher.request()  # and a request after the worker quit starts a new one
     assert refresher.wait(timeout=60) and refresher.builds - builds <= 2  # current: nothing to build
+
+
+def test_cli_import_prints_a_warning_for_a_likely_duplicate(runner, tmp_path):
+    assert runner.invoke(args=["import", str(SMALL)]).exit_code == 0
+    twin = {**small_cards()[0], "external_id": "W-1", "name": "Technikum gastronomiczne w Wieliczce"}
+    path = tmp_path / "twin.jsonl"
+    path.write_text(json.dumps(twin, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "record 0 (line 1): warning: name: Same name as T-001, in the same gmina" in result.output
+    assert "1 created, 0 updated, 0 unchanged, 0 rejected, 1 warning(s)" in result.output

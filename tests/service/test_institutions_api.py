@@ -15,7 +15,14 @@ def test_import_jsonl_creates_then_reports_unchanged(client):
     assert first.status_code == 200
     assert first.json["created"] == 10
     again = client.post("/institutions:import", data=SMALL.read_bytes())
-    assert again.json == {"created": 0, "updated": 0, "unchanged": 10, "rejected": 0, "errors": []}
+    assert again.json == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 10,
+        "rejected": 0,
+        "errors": [],
+        "warnings": [],
+    }
 
 
 def test_import_json_array_upserts_by_external_id(client):
@@ -326,3 +333,173 @@ def test_a_round_trip_by_a_caller_who_sees_no_contacts_keeps_them(app, client):
     with app.app_context():
         stored = get_institution(db_session(), "T-001")
         assert stored.contact_email is None and stored.contact_person
+
+
+# Coordinates of the seats of Kraków and Nowy Targ (the gazetteer's).
+KRAKOW = {"lat": 50.06143, "lon": 19.93658}
+NOWY_TARG = {
+    "town": "Nowy Targ",
+    "gmina_teryt": "1211011",
+    "powiat_teryt": "1211",
+    "lat": 49.47783,
+    "lon": 20.03228,
+}
+
+
+def _fields(response) -> dict[str, str]:
+    return {f["field"]: f["message"] for f in response.json["error"]["fields"]}
+
+
+def test_coordinates_far_from_their_gmina_are_a_422_saying_how_far_and_from_which(client):
+    card = {**small_cards()[0], "external_id": "NT-1", "location": {**NOWY_TARG, **KRAKOW}}
+    response = client.post("/institutions", json=card)
+    assert response.status_code == 422, response.json
+    expected = (
+        "Coordinates lie 65 km from gmina Nowy Targ (1211011), farther than 25 km from any of its "
+        "places; they are near Kraków in gmina Kraków (1261011): check lat/lon or gmina_teryt."
+    )
+    assert _fields(response) == {"location.lat": expected, "location.lon": expected}
+    card["location"] = NOWY_TARG  # the town's own coordinates pass
+    assert client.post("/institutions", json=card).status_code == 201
+
+
+def test_swapped_coordinates_are_named_as_swapped(client):
+    card = small_cards()[6]
+    card["location"].update(lat=KRAKOW["lon"], lon=KRAKOW["lat"])
+    response = client.post("/institutions", json=card)
+    assert response.status_code == 422
+    message = (
+        "Coordinates lie outside Małopolska; lat and lon look swapped: "
+        "lat 50.06143, lon 19.93658 would lie inside."
+    )
+    assert _fields(response) == {"location.lat": message, "location.lon": message}
+
+
+@pytest.mark.parametrize(
+    ("gmina", "powiat", "message"),
+    [
+        (
+            "1261029",
+            "1261",
+            "1261029 is Kraków-Krowodrza, a district (delegatura) of Kraków; "
+            "use the city's gmina code 1261011.",
+        ),
+        (
+            "1201064",
+            "1201",
+            "1201064 is the town of the urban-rural gmina Nowy Wiśnicz; use the gmina's code 1201063.",
+        ),
+        ("1219999", "1219", "Unknown gmina TERYT code."),
+    ],
+)
+def test_a_code_of_a_part_of_a_gmina_names_the_gmina_code(client, gmina, powiat, message):
+    card = small_cards()[6]
+    card["location"].update(gmina_teryt=gmina, powiat_teryt=powiat)
+    response = client.post("/institutions", json=card)
+    assert response.status_code == 422
+    assert _fields(response) == {"location.gmina_teryt": message}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "message"),
+    [
+        (
+            lambda c: c["location"].update(powiat_teryt="9999"),
+            "location.powiat_teryt",
+            "Must be a 4-digit TERYT powiat code of Małopolska (12xx).",
+        ),
+        (
+            lambda c: c.update(partners=["T 002"]),
+            "partners.0",
+            "Must be an external_id: 1-64 characters of letters, digits and . _ : -",
+        ),
+        (
+            lambda c: c["contact"].update(phone="dzwonić rano"),
+            "contact.phone",
+            "Must be a phone number: 6-40 digits, spaces, brackets and hyphens, optionally after a +.",
+        ),
+    ],
+)
+def test_a_value_not_matching_its_pattern_is_told_what_is_expected(client, mutate, field, message):
+    card = small_cards()[0]
+    mutate(card)
+    response = client.post("/institutions", json=card)
+    assert response.status_code == 422
+    assert _fields(response)[field] == message
+
+
+# T-001's name as another registry would write it: other case, no Polish letters, punctuation.
+T001_AGAIN = "TECHNIKUM GASTRONOMICZNE, w Wieliczce."
+
+
+def test_an_import_warns_of_a_card_named_as_another_in_its_gmina_and_takes_it(client):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    twin = {**small_cards()[0], "external_id": "W-1", "name": T001_AGAIN, "partners": []}
+    response = client.post("/institutions:import", data=json.dumps(twin, ensure_ascii=False) + "\n")
+    assert response.status_code == 200, response.json
+    assert response.json["created"] == 1
+    assert response.json["warnings"] == [
+        {
+            "index": 0,
+            "line": 1,
+            "external_id": "W-1",
+            "field": "name",
+            "message": "Same name as T-001, in the same gmina: if it is the same institution, keep one card "
+            "(imported anyway: branches may share a name).",
+            "duplicate_of": "T-001",
+        }
+    ]
+    assert client.get("/institutions/W-1").status_code == 200
+
+
+def test_an_import_warns_of_a_duplicate_nearby_in_another_gmina_and_earlier_in_the_file(client):
+    # Bochnia's urban and rural gminy share the town's coordinates.
+    bochnia = {
+        "town": "Bochnia",
+        "gmina_teryt": "1201011",
+        "powiat_teryt": "1201",
+        "lat": 49.96905,
+        "lon": 20.43028,
+    }
+    stored = {**small_cards()[3], "external_id": "B-1", "name": "Biblioteka „Pod Dębem”", "location": bochnia}
+    assert client.post("/institutions:import", json=[stored]).json["warnings"] == []
+    rural = {**bochnia, "gmina_teryt": "1201022"}
+    nearby = {**stored, "external_id": "B-2", "name": "biblioteka pod debem", "location": rural}
+    club = {**small_cards()[3], "external_id": "G-1", "name": "Klub Seniora „Jesień”"}
+    club_again = {**club, "external_id": "G-2", "name": "KLUB SENIORA JESIEŃ"}
+    cards = [nearby, club, club_again]
+    response = client.post("/institutions:import", json=cards)
+    assert response.status_code == 200, response.json
+    found = [(w["index"], w["external_id"], w["duplicate_of"]) for w in response.json["warnings"]]
+    assert found == [(0, "B-2", "B-1"), (2, "G-2", "G-1")]
+    assert "0.0 km away" in response.json["warnings"][0]["message"]
+    assert "in the same gmina" in response.json["warnings"][1]["message"]
+    assert "line" not in response.json["warnings"][0]  # a JSON array has no lines
+    # Taken as they are, they are not written again, and not warned of again.
+    again = client.post("/institutions:import", json=cards)
+    assert again.json["unchanged"] == 3 and again.json["warnings"] == []
+
+
+def test_no_warning_for_an_update_of_the_same_id_or_the_same_name_in_a_far_gmina(client):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    update = small_cards()[0]
+    update["description"] = "Nowy opis technikum."
+    zakopane = small_cards()[7]["location"]
+    far = {**small_cards()[0], "external_id": "Z-1", "name": T001_AGAIN, "location": zakopane, "partners": []}
+    response = client.post("/institutions:import", json=[update, far])
+    assert response.status_code == 200, response.json
+    assert (response.json["updated"], response.json["created"]) == (1, 1)
+    assert response.json["warnings"] == []
+
+
+def test_creating_a_card_named_as_another_nearby_answers_a_warning(client):
+    client.post("/institutions:import", data=SMALL.read_bytes())
+    twin = {**small_cards()[0], "external_id": "W-2", "name": T001_AGAIN, "partners": []}
+    created = client.post("/institutions", json=twin)
+    assert created.status_code == 201, created.json
+    [warning] = created.json["warnings"]
+    assert (warning["field"], warning["duplicate_of"], warning["external_id"]) == ("name", "T-001", "W-2")
+    # The answer goes back through PUT as it is; an update of one's own id warns of nothing new.
+    assert client.put("/institutions/W-2", json=created.json).status_code == 200
+    alone = {**small_cards()[7], "external_id": "W-3", "name": "Szkoła Muzyczna w Zakopanem", "partners": []}
+    assert client.post("/institutions", json=alone).json["warnings"] == []

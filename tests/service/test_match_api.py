@@ -237,3 +237,17 @@ def test_a_search_written_in_english_is_explained_in_english_unless_asked_otherw
     assert explained(english, lang="pl") != explained(english)
     polish = "nauka pływania dla uczniów"
     assert explained(polish) == explained(polish, lang="pl") != explained(polish, lang="en")
+
+
+def test_a_powiat_filter_off_its_pattern_says_what_is_expected(seeded, client):
+    for powiat in ("9999", ["1261", "99"]):
+        response = client.post("/match", json={"query": "sala", "filters": {"powiat_teryt": powiat}})
+        assert response.status_code == 422
+        assert response.json["error"]["fields"] == [
+            {
+                "field": "filters.powiat_teryt",
+                "message": "Must be a 4-digit TERYT powiat code of Małopolska (12xx).",
+            }
+        ]
+    listed = client.get("/institutions?powiat_teryt=Krak%C3%B3w")
+    assert listed.json["error"]["fields"][0]["message"] == "Must be a 4-digit TERYT powiat code."

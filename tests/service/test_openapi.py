@@ -7,6 +7,8 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
+from tests.conftest import small_cards
+
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -107,3 +109,18 @@ def test_contact_rules_are_documented(document):
     assert feedback["security"] == [{"admin": []}, {"staff": []}, {"contact_reader": []}]
     verdict = document["components"]["schemas"]["Feedback"]["properties"]["verdict"]
     assert set(verdict["enum"]) == {"useful", "contacted", "not_relevant"}
+
+
+def test_import_warnings_are_documented_as_answered(seeded, client, document):
+    twin = {**small_cards()[0], "external_id": "W-1", "name": "Technikum Gastronomiczne w Wieliczce!"}
+    response = client.post("/institutions:import", json=[twin])
+    assert response.status_code == 200, response.json
+    [warning] = response.json["warnings"]
+    schemas = document["components"]["schemas"]
+    documented = schemas["ImportWarning"]
+    assert set(documented["required"]) <= set(warning) <= set(documented["properties"])
+    assert set(response.json) == set(schemas["ImportReport"]["properties"])
+    created = document["paths"]["/institutions"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["schema"]["allOf"][1]["properties"]["warnings"]["items"] == {
+        "$ref": "#/components/schemas/ImportWarning"
+    }
