@@ -48,9 +48,9 @@ def reasons(suggestion: Suggestion) -> list[dict[str, Any]]:
             (("offer_need", "profile_need"), "our_offer_meets_their_need"),
             (("query_offer", "query_profile"), "their_offer_meets_query"),
         ):
-            shown = next((ev[key] for key in keys if key in ev and ev[key]["strength"] >= MIN_EVIDENCE), None)
-            if shown is not None:
-                out.append({"type": kind, "part": "complement", **shown})
+            strong = [ev[key] for key in keys if key in ev and ev[key]["strength"] >= MIN_EVIDENCE]
+            if strong:
+                out.append({"type": kind, "part": "complement", **strong[0]})
     shown = {r["type"] for r in out}
     both_ways = {"their_offer_meets_our_need", "our_offer_meets_their_need"} <= shown
     if parts.get("reciprocity", 0) > 0 and both_ways:

@@ -631,15 +631,14 @@ class Ranker:
             pair = self._best_pair(st, "need", "offer", i, weight)
             evidence["need_offer"] = pair_of(pair, (needs, other.offers))
             evidence["need_profile"] = by_profile("need", needs, weight)
-            for key in ("need_offer", "need_profile"):
-                if evidence[key] is not None and self.config.named_kind < 1:
-                    kinds = named_kinds(evidence[key]["need"])
-                    if kinds:
-                        evidence[key]["named_kind"] = {
-                            "kinds": sorted(kinds),
-                            "theirs": other.category,
-                            "matches": other.category in kinds,
-                        }
+            for found in (evidence["need_offer"], evidence["need_profile"]):
+                kinds = named_kinds(found["need"]) if found and self.config.named_kind < 1 else None
+                if kinds:
+                    found["named_kind"] = {
+                        "kinds": sorted(kinds),
+                        "theirs": other.category,
+                        "matches": other.category in kinds,
+                    }
             if self.config.reciprocal:
                 pair = self._best_pair(st, "offer", "need", i)
                 evidence["offer_need"] = pair_of(pair, (query.texts["offer"], other.needs), mine_first=False)

@@ -250,8 +250,9 @@ def _near_duplicates(
     """
     if not written:
         return []
-    seats = [_seat(card) for _, card in accepted if card["external_id"] in written]
-    south, north, west, east = geo.box_around([(s.lat, s.lon) for s in seats], DUPLICATE_KM)
+    seats = {card["external_id"]: _seat(card) for _, card in accepted}
+    new = [seat for seat in seats.values() if seat.external_id in written]
+    south, north, west, east = geo.box_around([(s.lat, s.lon) for s in new], DUPLICATE_KM)
     nearby = session.execute(
         select(
             Institution.external_id,
@@ -262,20 +263,19 @@ def _near_duplicates(
         )
         .where(
             or_(
-                Institution.gmina_teryt.in_({s.gmina_teryt for s in seats}),
+                Institution.gmina_teryt.in_({s.gmina_teryt for s in new}),
                 and_(Institution.lat.between(south, north), Institution.lon.between(west, east)),
             )
         )
         .order_by(Institution.external_id)
     )
-    ids_in_file = {card["external_id"] for _, card in accepted}
     by_name: dict[str, list[Any]] = {}
     for row in nearby:  # rows carry the fields of a _Seat, by name
-        if row.external_id not in ids_in_file:
+        if row.external_id not in seats:
             by_name.setdefault(name_key(row.name), []).append(row)
     warnings = []
     for record, card in accepted:
-        seat = _seat(card)
+        seat = seats[card["external_id"]]
         same_name = by_name.setdefault(name_key(card["name"]), [])
         twin = _twin(seat, same_name) if seat.external_id in written else None
         if twin is not None:
